@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Types and helpers shared by the pure-logic files (bdf.c, memattr.c,
+ * bar_table.c, params.c), which build both into the module and into the
+ * user-space unit tests (tests/unit). Only this header knows which.
+ */
+#ifndef KVM_S2ATTR_TYPES_H
+#define KVM_S2ATTR_TYPES_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/errno.h>
+#include <linux/string.h>
+#include <linux/kernel.h>
+#else
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <string.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int64_t s64;
+#endif
+
+#endif /* KVM_S2ATTR_TYPES_H */
