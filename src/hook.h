@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef KVM_S2ATTR_HOOK_H
+#define KVM_S2ATTR_HOOK_H
+
+#include <linux/types.h>
+
+/* How the hooked function receives the walk it is about to perform. */
+enum s2attr_walk_abi {
+	S2ATTR_WALK_ARGS,	/* kvm_pgtable_walk(pgt, addr, size, walker) */
+	S2ATTR_WALK_DATA_V1,	/* _kvm_pgtable_walk(walk_data) (v5.10) */
+};
+
+/* Where and how the stage-2 map path is hooked; resolved at load. */
+struct s2attr_hook_target {
+	const char *func;		/* the walk function hooked */
+	unsigned long func_addr;
+	enum s2attr_walk_abi abi;
+	unsigned long map_walker;	/* stage2_map_walker: the map walks */
+	unsigned long stage2_map;	/* kvm_pgtable_stage2_map */
+};
+
+int s2attr_hook_resolve(struct s2attr_hook_target *target,
+			char *why, size_t why_len);
+
+#endif /* KVM_S2ATTR_HOOK_H */

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef KVM_S2ATTR_HOST_H
+#define KVM_S2ATTR_HOST_H
+
+#include <linux/types.h>
+
+enum s2attr_kvm_mode {
+	S2ATTR_KVM_NONE,	/* no EL2: KVM cannot run */
+	S2ATTR_KVM_VHE,
+	S2ATTR_KVM_NVHE,
+	S2ATTR_KVM_PROTECTED,
+};
+
+/* What the module found about this host, fixed at load time. */
+struct s2attr_host {
+	enum s2attr_kvm_mode kvm_mode;
+	bool fwb;		/* FEAT_S2FWB in use by KVM */
+	bool kernel_nc;		/* stock KVM maps vfio-pci BARs Normal-NC */
+};
+
+void s2attr_host_probe(struct s2attr_host *host);
+const char *s2attr_kvm_mode_name(enum s2attr_kvm_mode mode);
+
+#endif /* KVM_S2ATTR_HOST_H */
