@@ -31,7 +31,7 @@ for suite in $suites; do
 		continue
 	fi
 	secs=$(echo "$(date +%s.%N) - $start" | bc)
-	if grep -E '(warning|error):' "$out/build.log" >&2; then
+	if grep -iE '(warning|error):' "$out/build.log" >&2; then
 		echo "FAIL $suite $KVER: the build printed warnings (see above)" | tee -a "$results.tmp"
 		fail=1
 		continue

@@ -3,7 +3,9 @@
 # conftest.sh KDIR SRCDIR WORKDIR OUTPUT [MAKE-ARGS...]
 #
 # Compile each src/conftest/<name>.c against the target tree KDIR and write
-# OUTPUT, a header with KVM_S2ATTR_HAVE_<NAME> for every snippet that built.
+# OUTPUT, a header with KVM_S2ATTR_HAVE_<NAME> for every snippet that built,
+# and KVM_S2ATTR_HAVE_EXPORT_<SYMBOL> for each symbol in src/conftest/exports
+# that the tree's Module.symvers exports (a declaration is not an export).
 # This detects what the target kernel offers (distros backport, so the
 # version number says little). sanity.c must build, or nothing is trusted.
 set -eu
@@ -31,7 +33,7 @@ for n in $names; do targets="$targets $n.o"; done
 # shellcheck disable=SC2086 # word splitting of the target list is intended
 make -k -j"$(nproc 2>/dev/null || echo 2)" -C "$kdir" M="$work" "$@" $targets > "$work/conftest.log" 2>&1 || true
 
-if [ ! -f "$work/sanity.o" ]; then
+if [ ! -f "$work/sanity.o" ] || [ ! -s "$kdir/Module.symvers" ]; then
 	cat "$work/conftest.log" >&2
 	echo "conftest: the sanity check did not build against $kdir: see above" >&2
 	exit 1
@@ -51,8 +53,17 @@ fi
 			echo "/* $def is not set */"
 		fi
 	done
+	while read -r sym; do
+		case $sym in ''|'#'*) continue;; esac
+		def=KVM_S2ATTR_HAVE_EXPORT_$(echo "$sym" | tr '[:lower:]' '[:upper:]')
+		if awk -v s="$sym" '$2 == s { found = 1 } END { exit !found }' "$kdir/Module.symvers"; then
+			echo "#define $def 1"
+		else
+			echo "/* $def is not set */"
+		fi
+	done < "$srcdir/src/conftest/exports"
 	echo "#endif"
 } > "$output.tmp"
 mv "$output.tmp" "$output"
-echo "conftest: $(grep -c '^#define KVM_S2ATTR_HAVE' "$output") of $(($(echo $names | wc -w) - 1)) features present:" \
+echo "conftest: $(grep -c '^#define KVM_S2ATTR_HAVE' "$output") of $(grep -c 'KVM_S2ATTR_HAVE' "$output") features present:" \
 	"$(sed -n 's/^#define KVM_S2ATTR_HAVE_\([A-Z0-9_]*\) 1$/\1/p' "$output" | tr '\n' ' ')"

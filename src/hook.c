@@ -9,13 +9,22 @@
  * than the visitor (once per table level) keeps the cost of every RAM fault
  * low. Which function performs that walk depends on inlining, so it is read
  * from kvm_pgtable_stage2_map()'s own code rather than assumed.
+ *
+ * The hook rewrites only the MemAttr field of the pending leaf attributes,
+ * before the walk installs them, and only for mappings that KVM made Device
+ * or Normal-NC (never RAM or anything cacheable) whose whole physical range
+ * lies in a listed device's BAR, or, with default=device, NC mappings of
+ * unlisted ones.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kernel.h>
+#include <linux/kprobes.h>
+#include <linux/rcupdate.h>
 #include <asm/insn.h>
 
 #include "compat/compat.h"
+#include "devices.h"
 #include "hook.h"
 #include "ksym.h"
 
@@ -76,4 +85,171 @@ int s2attr_hook_resolve(struct s2attr_hook_target *t, char *why, size_t len)
 		 "kvm_pgtable_stage2_map does not call kvm_pgtable_walk%s directly: this KVM build is not one kvm-s2attr knows how to hook",
 		 S2ATTR_CAN_HOOK_WALK_DATA ? " or _kvm_pgtable_walk" : "");
 	return -EOPNOTSUPP;
+}
+
+static struct s2attr_hook_target s2attr_target;
+static bool s2attr_fwb;
+static enum s2attr_hook_kind s2attr_active;
+
+/* Runs in KVM's stage-2 map path: mmu_lock held, atomic context. */
+static __always_inline void s2attr_on_map_walk(struct kvm_pgtable_walker *walker,
+					       u64 size)
+{
+	const struct s2attr_snapshot *snap;
+	const struct s2attr_range *range;
+	struct s2attr_map_data_head *map;
+	enum s2attr_memattr want;
+	atomic64_t *counter;
+	u64 attr, field, new;
+
+	if ((unsigned long)walker->cb != s2attr_target.map_walker)
+		return;
+	map = walker->arg;
+	attr = READ_ONCE(map->attr);
+	field = (attr & S2ATTR_PTE_MEMATTR_MASK) >> S2ATTR_PTE_MEMATTR_SHIFT;
+	/* RAM and anything cacheable: the common case, never touched. */
+	if (field != S2ATTR_S2_DEVICE_NGNRE && field != S2ATTR_S2_NORMAL_NC)
+		return;
+
+	snap = rcu_dereference_sched(s2attr_snapshot);
+	range = snap ? s2attr_ranges_lookup(snap->ranges, snap->nr, map->phys,
+					    size) : NULL;
+	if (range) {
+		want = snap->owners[range->owner].memattr;
+		counter = snap->owners[range->owner].rewrites;
+	} else if (field == S2ATTR_S2_NORMAL_NC &&
+		   READ_ONCE(s2attr_default_memattr) == S2ATTR_DEFAULT_DEVICE) {
+		want = S2ATTR_MEMATTR_DEVICE;
+		counter = &s2attr_default_rewrites;
+	} else {
+		return;
+	}
+	new = s2attr_pte_set_memattr(attr, want, s2attr_fwb);
+	if (new != attr) {
+		WRITE_ONCE(map->attr, new);
+		atomic64_inc(counter);
+	}
+}
+
+static __always_inline void s2attr_on_walk(unsigned long arg0,
+					   unsigned long arg2,
+					   unsigned long arg3)
+{
+	rcu_read_lock_sched_notrace();
+#if S2ATTR_CAN_HOOK_WALK_DATA
+	if (s2attr_target.abi == S2ATTR_WALK_DATA_V1) {
+		struct s2attr_walk_data_v1 *data = (void *)arg0;
+
+		s2attr_on_map_walk(data->walker, data->end - data->addr);
+		rcu_read_unlock_sched_notrace();
+		return;
+	}
+#endif
+	s2attr_on_map_walk((struct kvm_pgtable_walker *)arg3, arg2);
+	rcu_read_unlock_sched_notrace();
+}
+
+static void notrace s2attr_ftrace_func(unsigned long ip,
+				       unsigned long parent_ip,
+				       struct ftrace_ops *op,
+				       struct s2attr_fregs *fregs)
+{
+	s2attr_on_walk(s2attr_fregs_arg(fregs, 0), s2attr_fregs_arg(fregs, 2),
+		       s2attr_fregs_arg(fregs, 3));
+}
+
+static struct ftrace_ops s2attr_ftrace_ops = {
+	.func = s2attr_ftrace_func,
+	.flags = S2ATTR_FTRACE_SAVE_REGS | S2ATTR_FTRACE_RECURSION_FLAGS,
+};
+
+static int s2attr_kprobe_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	s2attr_on_walk(regs->regs[0], regs->regs[2], regs->regs[3]);
+	return 0;
+}
+
+static struct kprobe s2attr_kprobe = {
+	.pre_handler = s2attr_kprobe_pre,
+};
+
+static int s2attr_ftrace_start(char *why, size_t len)
+{
+	char name[KSYM_NAME_LEN];
+	int err;
+
+	strscpy(name, s2attr_target.func, sizeof(name));
+	err = ftrace_set_filter(&s2attr_ftrace_ops, name, strlen(name), 1);
+	if (err) {
+		snprintf(why, len, "ftrace cannot trace %s (%d)",
+			 s2attr_target.func, err);
+		return err;
+	}
+	err = register_ftrace_function(&s2attr_ftrace_ops);
+	if (err) {
+		s2attr_ftrace_free_filter(&s2attr_ftrace_ops);
+		snprintf(why, len, "registering the ftrace callback on %s failed (%d)",
+			 s2attr_target.func, err);
+	}
+	return err;
+}
+
+static int s2attr_kprobe_start(char *why, size_t len)
+{
+	int err;
+
+	s2attr_kprobe.addr = (kprobe_opcode_t *)s2attr_target.func_addr;
+	err = register_kprobe(&s2attr_kprobe);
+	if (err)
+		snprintf(why, len, "registering a kprobe on %s failed (%d)",
+			 s2attr_target.func, err);
+	return err;
+}
+
+int s2attr_hook_start(const struct s2attr_hook_target *target, bool fwb,
+		      enum s2attr_hook_kind kind, char *why, size_t len)
+{
+	int err = -EINVAL;
+
+	s2attr_target = *target;
+	s2attr_fwb = fwb;
+	if (kind != S2ATTR_HOOK_KPROBE) {
+		err = s2attr_ftrace_start(why, len);
+		if (!err) {
+			s2attr_active = S2ATTR_HOOK_FTRACE;
+			return 0;
+		}
+		if (kind == S2ATTR_HOOK_FTRACE)
+			return err;
+		pr_warn("%s: falling back to a kprobe, which costs more per fault\n",
+			why);
+	}
+	err = s2attr_kprobe_start(why, len);
+	if (!err)
+		s2attr_active = S2ATTR_HOOK_KPROBE;
+	return err;
+}
+
+/* Returns once no callback runs any more. */
+void s2attr_hook_stop(void)
+{
+	if (s2attr_active == S2ATTR_HOOK_FTRACE) {
+		unregister_ftrace_function(&s2attr_ftrace_ops);
+		s2attr_ftrace_free_filter(&s2attr_ftrace_ops);
+	} else if (s2attr_active == S2ATTR_HOOK_KPROBE) {
+		unregister_kprobe(&s2attr_kprobe);
+	}
+	s2attr_active = S2ATTR_HOOK_AUTO;
+}
+
+const char *s2attr_hook_kind_name(void)
+{
+	switch (s2attr_active) {
+	case S2ATTR_HOOK_FTRACE:
+		return "ftrace";
+	case S2ATTR_HOOK_KPROBE:
+		return "kprobe";
+	default:
+		return "none";
+	}
 }

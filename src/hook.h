@@ -19,7 +19,19 @@ struct s2attr_hook_target {
 	unsigned long stage2_map;	/* kvm_pgtable_stage2_map */
 };
 
+/* How the hook is attached: ftrace is cheap, a kprobe traps on every call. */
+enum s2attr_hook_kind {
+	S2ATTR_HOOK_AUTO,	/* ftrace, else kprobe */
+	S2ATTR_HOOK_FTRACE,
+	S2ATTR_HOOK_KPROBE,
+};
+
 int s2attr_hook_resolve(struct s2attr_hook_target *target,
 			char *why, size_t why_len);
+int s2attr_hook_start(const struct s2attr_hook_target *target, bool fwb,
+		      enum s2attr_hook_kind kind, char *why, size_t why_len);
+void s2attr_hook_stop(void);
+/* "ftrace" or "kprobe" once started. */
+const char *s2attr_hook_kind_name(void);
 
 #endif /* KVM_S2ATTR_HOOK_H */

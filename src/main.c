@@ -2,16 +2,144 @@
 /*
  * kvm-s2attr: choose, per PCI device, the stage-2 memory attribute KVM
  * gives a vfio-pci BAR mapped into a guest (Device-nGnRE or Normal-NC).
+ *
+ * Load order: check the host, resolve the hook point, build the device
+ * table and sysfs, and only then attach the hook. Any failure leaves the
+ * kernel untouched, with one message saying what was checked and what the
+ * user can do.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/kobject.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
 
-#include "host.h"
+#include "bdf.h"
+#include "devices.h"
 #include "hook.h"
+#include "host.h"
+#include "params.h"
+
+static char *devices_param = "";
+module_param_named(devices, devices_param, charp, 0444);
+MODULE_PARM_DESC(devices, "Listed devices: <BDF>=device|normal-nc[,...]");
+
+static char *default_param = "kernel";
+module_param_named(default, default_param, charp, 0444);
+MODULE_PARM_DESC(default, "Attribute of unlisted devices' BARs: kernel (KVM's choice) or device");
+
+static char *hook_param = "auto";
+module_param_named(hook, hook_param, charp, 0444);
+MODULE_PARM_DESC(hook, "How to hook KVM: auto (ftrace, else kprobe), ftrace or kprobe");
 
 static struct s2attr_host s2attr_host;
 static struct s2attr_hook_target s2attr_target;
+static struct kobject *s2attr_kobj;
+
+static ssize_t add_store(struct kobject *kobj, struct kobj_attribute *attr,
+			 const char *buf, size_t count)
+{
+	enum s2attr_memattr memattr;
+	u32 bdf;
+	int err;
+
+	err = s2attr_parse_add(buf, count, &bdf, &memattr);
+	if (!err)
+		err = s2attr_device_set(bdf, memattr);
+	return err ? err : count;
+}
+
+static ssize_t remove_store(struct kobject *kobj, struct kobj_attribute *attr,
+			    const char *buf, size_t count)
+{
+	u32 bdf;
+	int err;
+
+	err = s2attr_bdf_parse(buf, count, &bdf);
+	if (!err)
+		err = s2attr_device_remove(bdf);
+	return err ? err : count;
+}
+
+static ssize_t default_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  s2attr_default_name(READ_ONCE(s2attr_default_memattr)));
+}
+
+static ssize_t default_store(struct kobject *kobj, struct kobj_attribute *attr,
+			     const char *buf, size_t count)
+{
+	enum s2attr_default def;
+	int err;
+
+	err = s2attr_default_parse(buf, count, &def);
+	if (err)
+		return err;
+	WRITE_ONCE(s2attr_default_memattr, def);
+	return count;
+}
+
+static ssize_t default_rewrites_show(struct kobject *kobj,
+				     struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  (long long)atomic64_read(&s2attr_default_rewrites));
+}
+
+/* "<ftrace|kprobe> <function>": how KVM's stage-2 map path is hooked. */
+static ssize_t hook_show(struct kobject *kobj, struct kobj_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%s %s\n", s2attr_hook_kind_name(),
+			  s2attr_target.func);
+}
+
+static ssize_t kvm_mode_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%s\n", s2attr_kvm_mode_name(s2attr_host.kvm_mode));
+}
+
+static ssize_t fwb_show(struct kobject *kobj, struct kobj_attribute *attr,
+			char *buf)
+{
+	return sysfs_emit(buf, "%d\n", s2attr_host.fwb);
+}
+
+static ssize_t kernel_nc_show(struct kobject *kobj, struct kobj_attribute *attr,
+			      char *buf)
+{
+	return sysfs_emit(buf, "%d\n", s2attr_host.kernel_nc);
+}
+
+static struct kobj_attribute s2attr_add_attr = __ATTR_WO(add);
+static struct kobj_attribute s2attr_remove_attr = __ATTR_WO(remove);
+static struct kobj_attribute s2attr_default_attr = __ATTR_RW_MODE(default, 0644);
+static struct kobj_attribute s2attr_default_rewrites_attr = __ATTR_RO(default_rewrites);
+static struct kobj_attribute s2attr_hook_attr = __ATTR_RO(hook);
+static struct kobj_attribute s2attr_kvm_mode_attr = __ATTR_RO(kvm_mode);
+static struct kobj_attribute s2attr_fwb_attr = __ATTR_RO(fwb);
+static struct kobj_attribute s2attr_kernel_nc_attr = __ATTR_RO(kernel_nc);
+
+static struct attribute *s2attr_attrs[] = {
+	&s2attr_add_attr.attr,
+	&s2attr_remove_attr.attr,
+	&s2attr_default_attr.attr,
+	&s2attr_default_rewrites_attr.attr,
+	&s2attr_hook_attr.attr,
+	&s2attr_kvm_mode_attr.attr,
+	&s2attr_fwb_attr.attr,
+	&s2attr_kernel_nc_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group s2attr_group = {
+	.attrs = s2attr_attrs,
+};
 
 /* One message naming what was checked and what the user can do. */
 static int s2attr_refuse(int err, const char *what, const char *todo)
@@ -20,35 +148,125 @@ static int s2attr_refuse(int err, const char *what, const char *todo)
 	return err;
 }
 
-static int __init s2attr_init(void)
+static int s2attr_parse_params(struct s2attr_param_entry **entries, u32 *nr,
+			       enum s2attr_hook_kind *kind)
 {
-	char why[192];
+	size_t err_pos = 0;
 	int err;
 
-	s2attr_host_probe(&s2attr_host);
-	if (s2attr_host.kvm_mode == S2ATTR_KVM_NONE)
-		return s2attr_refuse(-ENODEV, "KVM has no EL2 on this host",
-				     "boot the kernel at EL2 to run KVM guests");
-	if (s2attr_host.kvm_mode == S2ATTR_KVM_PROTECTED)
-		return s2attr_refuse(-EOPNOTSUPP,
-				     "KVM runs in protected mode, where guests' stage-2 tables belong to EL2",
-				     "boot without kvm-arm.mode=protected to use kvm-s2attr");
+	if (s2attr_default_parse(default_param, strlen(default_param),
+				 &s2attr_default_memattr)) {
+		pr_err("refusing to load: default=%s is not one of: kernel, device\n",
+		       default_param);
+		return -EINVAL;
+	}
+	if (!strcmp(hook_param, "auto")) {
+		*kind = S2ATTR_HOOK_AUTO;
+	} else if (!strcmp(hook_param, "ftrace")) {
+		*kind = S2ATTR_HOOK_FTRACE;
+	} else if (!strcmp(hook_param, "kprobe")) {
+		*kind = S2ATTR_HOOK_KPROBE;
+	} else {
+		pr_err("refusing to load: hook=%s is not one of: auto, ftrace, kprobe\n",
+		       hook_param);
+		return -EINVAL;
+	}
 
-	err = s2attr_hook_resolve(&s2attr_target, why, sizeof(why));
-	if (err)
-		return s2attr_refuse(err, why,
-				     "please report this kernel to kvm-s2attr");
-
-	pr_info("KVM %s, FWB %s, stock Normal-NC for vfio-pci %s; stage-2 map walks hooked at %s (%ps)\n",
-		s2attr_kvm_mode_name(s2attr_host.kvm_mode),
-		s2attr_host.fwb ? "yes" : "no",
-		s2attr_host.kernel_nc ? "yes" : "no",
-		s2attr_target.func, (void *)s2attr_target.func_addr);
+	*entries = kcalloc(S2ATTR_MAX_DEVICES, sizeof(**entries), GFP_KERNEL);
+	if (!*entries)
+		return -ENOMEM;
+	err = s2attr_parse_devices(devices_param, *entries, S2ATTR_MAX_DEVICES,
+				   nr, &err_pos);
+	if (err == -E2BIG) {
+		pr_err("refusing to load: devices= lists more than %d devices\n",
+		       S2ATTR_MAX_DEVICES);
+	} else if (err) {
+		pr_err("refusing to load: devices= is malformed at \"%.40s\": expected <BDF>=device|normal-nc[,...], each device once\n",
+		       devices_param + err_pos);
+	}
+	if (err) {
+		kfree(*entries);
+		return err;
+	}
 	return 0;
 }
 
+static int __init s2attr_init(void)
+{
+	struct s2attr_param_entry *entries;
+	enum s2attr_hook_kind kind;
+	char why[192];
+	u32 nr;
+	int err;
+
+	err = s2attr_parse_params(&entries, &nr, &kind);
+	if (err)
+		return err;
+
+	s2attr_host_probe(&s2attr_host);
+	err = -ENODEV;
+	if (s2attr_host.kvm_mode == S2ATTR_KVM_NONE) {
+		s2attr_refuse(err, "KVM is not running on this host (no EL2, or kvm-arm.mode=none)",
+			      "boot the kernel at EL2 with KVM enabled");
+		goto free_entries;
+	}
+	err = -EOPNOTSUPP;
+	if (s2attr_host.kvm_mode == S2ATTR_KVM_PROTECTED) {
+		s2attr_refuse(err, "KVM runs in protected mode, where guests' stage-2 tables belong to EL2",
+			      "boot without kvm-arm.mode=protected to use kvm-s2attr");
+		goto free_entries;
+	}
+	err = s2attr_hook_resolve(&s2attr_target, why, sizeof(why));
+	if (err) {
+		s2attr_refuse(err, why, "this kernel is not supported; please report it");
+		goto free_entries;
+	}
+
+	err = -ENOMEM;
+	s2attr_kobj = kobject_create_and_add("kvm_s2attr", kernel_kobj);
+	if (!s2attr_kobj)
+		goto free_entries;
+	err = sysfs_create_group(s2attr_kobj, &s2attr_group);
+	if (err)
+		goto put_kobj;
+	err = s2attr_devices_init(s2attr_kobj, entries, nr);
+	if (err)
+		goto put_kobj;
+
+	err = s2attr_hook_start(&s2attr_target, s2attr_host.fwb, kind, why,
+				sizeof(why));
+	if (err) {
+		s2attr_refuse(err, why, "check that ftrace and kprobes are enabled (CONFIG_FTRACE, CONFIG_KPROBES) and not in use by lockdown");
+		goto exit_devices;
+	}
+	kfree(entries);
+
+	pr_info("KVM %s, FWB %s, stock Normal-NC for vfio-pci %s; hooked %s by %s; %u device(s) listed, default %s\n",
+		s2attr_kvm_mode_name(s2attr_host.kvm_mode),
+		s2attr_host.fwb ? "yes" : "no",
+		s2attr_host.kernel_nc ? "yes" : "no",
+		s2attr_target.func, s2attr_hook_kind_name(), nr,
+		s2attr_default_name(s2attr_default_memattr));
+	return 0;
+
+exit_devices:
+	s2attr_devices_exit();
+put_kobj:
+	kobject_put(s2attr_kobj);
+free_entries:
+	kfree(entries);
+	return err;
+}
+
+/*
+ * Stock behaviour for new mappings from here on; existing stage-2 entries
+ * keep their attributes until KVM unmaps them.
+ */
 static void __exit s2attr_exit(void)
 {
+	s2attr_hook_stop();
+	s2attr_devices_exit();
+	kobject_put(s2attr_kobj);
 }
 
 module_init(s2attr_init);

@@ -106,4 +106,15 @@ static __always_inline unsigned long s2attr_fregs_arg(struct s2attr_fregs *regs,
 #define S2ATTR_FTRACE_RECURSION_FLAGS FTRACE_OPS_FL_RECURSION_SAFE
 #endif
 
+/* Drop the ops' filter after unregistering it. */
+static inline void s2attr_ftrace_free_filter(struct ftrace_ops *ops)
+{
+#ifdef KVM_S2ATTR_HAVE_EXPORT_FTRACE_FREE_FILTER
+	ftrace_free_filter(ops);
+#else
+	/* Not exported: empty the filter, which frees its entries. */
+	ftrace_set_filter(ops, NULL, 0, 1);
+#endif
+}
+
 #endif /* KVM_S2ATTR_COMPAT_H */

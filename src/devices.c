@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The listed devices: one entry per PCI address, shown in sysfs as
+ * devices/<BDF>/, and the snapshot of their memory BARs the stage-2 hook
+ * reads.
+ *
+ * Entries change only in process context, under s2attr_devices_lock (sysfs
+ * writes, module load, the PCI bus notifier). Every change rebuilds the
+ * whole snapshot and publishes it with RCU: the hook runs under KVM's
+ * mmu_lock with preemption disabled, where nothing may sleep or look PCI
+ * devices up.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/device.h>
+#include <linux/mutex.h>
+#include <linux/overflow.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+
+#include "bdf.h"
+#include "devices.h"
+
+struct s2attr_bar {
+	u64 start;
+	u64 end;		/* inclusive */
+	int index;
+};
+
+struct s2attr_entry {
+	struct kobject kobj;	/* devices/<BDF>/ */
+	struct list_head node;
+	bool listed;		/* false once removed, while sysfs drains */
+	u32 bdf;
+	enum s2attr_memattr memattr;
+	atomic64_t rewrites;
+	/* What PCI said when the snapshot was last built. */
+	bool present;
+	char driver[32];
+	u32 nr_bars;
+	struct s2attr_bar bars[PCI_STD_NUM_BARS];
+};
+
+struct s2attr_snapshot __rcu *s2attr_snapshot;
+enum s2attr_default s2attr_default_memattr;
+atomic64_t s2attr_default_rewrites;
+
+static DEFINE_MUTEX(s2attr_devices_lock);
+static LIST_HEAD(s2attr_entries);
+static u32 s2attr_nr_entries;
+static struct kset *s2attr_devices_kset;
+
+static u32 s2attr_pdev_bdf(struct pci_dev *pdev)
+{
+	return S2ATTR_BDF(pci_domain_nr(pdev->bus), pdev->bus->number,
+			  pdev->devfn);
+}
+
+static void s2attr_entry_fill(struct s2attr_entry *e, struct pci_dev *pdev)
+{
+	struct device_driver *drv = READ_ONCE(pdev->dev.driver);
+	int i;
+
+	e->present = true;
+	strscpy(e->driver, drv ? drv->name : "-", sizeof(e->driver));
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		struct resource *res = &pdev->resource[i];
+
+		/* Unassigned BARs have no physical range to match yet. */
+		if (!(res->flags & IORESOURCE_MEM) ||
+		    (res->flags & IORESOURCE_UNSET) ||
+		    !res->start || !resource_size(res))
+			continue;
+		e->bars[e->nr_bars].start = res->start;
+		e->bars[e->nr_bars].end = res->end;
+		e->bars[e->nr_bars].index = i;
+		e->nr_bars++;
+	}
+}
+
+/*
+ * Ask PCI about e's device. The device a bus notification is about is
+ * used as given: while it is being added or removed, a look-up by address
+ * may or may not find it.
+ */
+static void s2attr_entry_resolve(struct s2attr_entry *e,
+				 struct pci_dev *event_dev, bool event_gone)
+{
+	struct pci_dev *pdev;
+
+	e->present = false;
+	e->nr_bars = 0;
+	strscpy(e->driver, "-", sizeof(e->driver));
+	if (event_dev && s2attr_pdev_bdf(event_dev) == e->bdf) {
+		if (!event_gone)
+			s2attr_entry_fill(e, event_dev);
+		return;
+	}
+	pdev = pci_get_domain_bus_and_slot(S2ATTR_BDF_DOMAIN(e->bdf),
+					   S2ATTR_BDF_BUS(e->bdf),
+					   S2ATTR_BDF_DEVFN(e->bdf));
+	if (pdev) {
+		s2attr_entry_fill(e, pdev);
+		pci_dev_put(pdev);
+	}
+}
+
+static void s2attr_unpublish(void)
+{
+	struct s2attr_snapshot *old;
+
+	old = rcu_replace_pointer(s2attr_snapshot, NULL,
+				  lockdep_is_held(&s2attr_devices_lock));
+	if (old)
+		kfree_rcu(old, rcu);
+}
+
+/*
+ * Rebuild and publish the snapshot. On failure the hook is left with no
+ * snapshot (stock behaviour) rather than a stale one.
+ */
+static int s2attr_publish(struct pci_dev *event_dev, bool event_gone)
+{
+	struct s2attr_snapshot *snap, *old;
+	struct s2attr_entry *e;
+	u32 nr = 0, owner = 0, i;
+	int err;
+
+	lockdep_assert_held(&s2attr_devices_lock);
+	list_for_each_entry(e, &s2attr_entries, node) {
+		s2attr_entry_resolve(e, event_dev, event_gone);
+		nr += e->nr_bars;
+	}
+	snap = kzalloc(struct_size(snap, ranges, nr) +
+		       s2attr_nr_entries * sizeof(*snap->owners), GFP_KERNEL);
+	if (!snap) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	snap->owners = (struct s2attr_owner *)&snap->ranges[nr];
+	list_for_each_entry(e, &s2attr_entries, node) {
+		snap->owners[owner].memattr = e->memattr;
+		snap->owners[owner].rewrites = &e->rewrites;
+		for (i = 0; i < e->nr_bars; i++) {
+			snap->ranges[snap->nr].start = e->bars[i].start;
+			snap->ranges[snap->nr].end = e->bars[i].end;
+			snap->ranges[snap->nr].owner = owner;
+			snap->nr++;
+		}
+		owner++;
+	}
+	err = s2attr_ranges_sort(snap->ranges, snap->nr);
+	if (err) {
+		kfree(snap);
+		goto fail;
+	}
+	old = rcu_replace_pointer(s2attr_snapshot, snap,
+				  lockdep_is_held(&s2attr_devices_lock));
+	if (old)
+		kfree_rcu(old, rcu);
+	return 0;
+
+fail:
+	pr_err("cannot rebuild the BAR table (%d): stock attributes until the next change\n",
+	       err);
+	s2attr_unpublish();
+	return err;
+}
+
+static struct s2attr_entry *s2attr_find(u32 bdf)
+{
+	struct s2attr_entry *e;
+
+	list_for_each_entry(e, &s2attr_entries, node)
+		if (e->bdf == bdf)
+			return e;
+	return NULL;
+}
+
+#define to_entry(k) container_of(k, struct s2attr_entry, kobj)
+
+static ssize_t memattr_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  s2attr_memattr_name(READ_ONCE(to_entry(kobj)->memattr)));
+}
+
+static ssize_t memattr_store(struct kobject *kobj, struct kobj_attribute *attr,
+			     const char *buf, size_t count)
+{
+	struct s2attr_entry *e = to_entry(kobj);
+	enum s2attr_memattr memattr, old;
+	int err;
+
+	err = s2attr_memattr_parse(buf, count, &memattr);
+	if (err)
+		return err;
+	mutex_lock(&s2attr_devices_lock);
+	if (!e->listed) {
+		err = -ENOENT;
+	} else if (e->memattr != memattr) {
+		old = e->memattr;
+		WRITE_ONCE(e->memattr, memattr);
+		err = s2attr_publish(NULL, false);
+		if (err) {
+			WRITE_ONCE(e->memattr, old);
+			s2attr_publish(NULL, false);
+		}
+	}
+	mutex_unlock(&s2attr_devices_lock);
+	return err ? err : count;
+}
+
+/* "present <driver> bar<N>=<start>-<end>..." or "absent". */
+static ssize_t state_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	struct s2attr_entry *e = to_entry(kobj);
+	ssize_t len;
+	u32 i;
+
+	mutex_lock(&s2attr_devices_lock);
+	if (!e->present) {
+		len = sysfs_emit(buf, "absent\n");
+	} else {
+		len = sysfs_emit(buf, "present %s", e->driver);
+		for (i = 0; i < e->nr_bars; i++)
+			len += sysfs_emit_at(buf, len, " bar%d=%#llx-%#llx",
+					     e->bars[i].index, e->bars[i].start,
+					     e->bars[i].end);
+		len += sysfs_emit_at(buf, len, "\n");
+	}
+	mutex_unlock(&s2attr_devices_lock);
+	return len;
+}
+
+static ssize_t rewrites_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  (long long)atomic64_read(&to_entry(kobj)->rewrites));
+}
+
+static struct kobj_attribute s2attr_memattr_attr = __ATTR_RW_MODE(memattr, 0644);
+static struct kobj_attribute s2attr_state_attr = __ATTR_RO(state);
+static struct kobj_attribute s2attr_rewrites_attr = __ATTR_RO(rewrites);
+
+static struct attribute *s2attr_entry_attrs[] = {
+	&s2attr_memattr_attr.attr,
+	&s2attr_state_attr.attr,
+	&s2attr_rewrites_attr.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(s2attr_entry);
+
+static void s2attr_entry_release(struct kobject *kobj)
+{
+	kfree(to_entry(kobj));
+}
+
+/* Not const: v5.10's kobject_init_and_add() takes a mutable one. */
+static struct kobj_type s2attr_entry_ktype = {
+	.release = s2attr_entry_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+	.default_groups = s2attr_entry_groups,
+};
+
+/* Create an entry or update its attribute; takes the lock. */
+int s2attr_device_set(u32 bdf, enum s2attr_memattr memattr)
+{
+	char name[S2ATTR_BDF_STRLEN];
+	struct s2attr_entry *e;
+	enum s2attr_memattr old;
+	int err;
+
+	mutex_lock(&s2attr_devices_lock);
+	e = s2attr_find(bdf);
+	if (e) {
+		old = e->memattr;
+		WRITE_ONCE(e->memattr, memattr);
+		err = s2attr_publish(NULL, false);
+		if (err) {
+			WRITE_ONCE(e->memattr, old);
+			s2attr_publish(NULL, false);
+		}
+		goto out;
+	}
+	err = -ENOSPC;
+	if (s2attr_nr_entries >= S2ATTR_MAX_DEVICES)
+		goto out;
+	err = -ENOMEM;
+	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	if (!e)
+		goto out;
+	e->bdf = bdf;
+	e->memattr = memattr;
+	e->listed = true;
+	atomic64_set(&e->rewrites, 0);
+	s2attr_bdf_format(bdf, name);
+	e->kobj.kset = s2attr_devices_kset;
+	err = kobject_init_and_add(&e->kobj, &s2attr_entry_ktype, NULL, "%s",
+				   name);
+	if (err) {
+		kobject_put(&e->kobj);
+		goto out;
+	}
+	list_add_tail(&e->node, &s2attr_entries);
+	s2attr_nr_entries++;
+	err = s2attr_publish(NULL, false);
+	if (err) {
+		list_del(&e->node);
+		s2attr_nr_entries--;
+		e->listed = false;
+		s2attr_publish(NULL, false);
+		mutex_unlock(&s2attr_devices_lock);
+		synchronize_rcu();
+		kobject_put(&e->kobj);
+		return err;
+	}
+out:
+	mutex_unlock(&s2attr_devices_lock);
+	return err;
+}
+
+/*
+ * The entry's sysfs files are removed outside the lock: removal waits for
+ * their readers and writers, which take the lock themselves.
+ */
+int s2attr_device_remove(u32 bdf)
+{
+	struct s2attr_entry *e;
+
+	mutex_lock(&s2attr_devices_lock);
+	e = s2attr_find(bdf);
+	if (!e) {
+		mutex_unlock(&s2attr_devices_lock);
+		return -ENOENT;
+	}
+	list_del(&e->node);
+	s2attr_nr_entries--;
+	e->listed = false;
+	s2attr_publish(NULL, false);
+	mutex_unlock(&s2attr_devices_lock);
+	/* The old snapshot may still point at e->rewrites. */
+	synchronize_rcu();
+	kobject_put(&e->kobj);
+	return 0;
+}
+
+static int s2attr_pci_notify(struct notifier_block *nb, unsigned long action,
+			     void *data)
+{
+	struct pci_dev *pdev = to_pci_dev(data);
+	bool gone;
+
+	switch (action) {
+	case BUS_NOTIFY_ADD_DEVICE:
+	case BUS_NOTIFY_BOUND_DRIVER:
+	case BUS_NOTIFY_UNBOUND_DRIVER:
+		gone = false;
+		break;
+	case BUS_NOTIFY_DEL_DEVICE:
+	case BUS_NOTIFY_REMOVED_DEVICE:
+		gone = true;
+		break;
+	default:
+		return NOTIFY_DONE;
+	}
+	mutex_lock(&s2attr_devices_lock);
+	if (s2attr_find(s2attr_pdev_bdf(pdev)))
+		s2attr_publish(pdev, gone);
+	mutex_unlock(&s2attr_devices_lock);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block s2attr_pci_nb = {
+	.notifier_call = s2attr_pci_notify,
+};
+
+static void s2attr_devices_free(void)
+{
+	struct s2attr_entry *e, *tmp;
+	LIST_HEAD(dead);
+
+	mutex_lock(&s2attr_devices_lock);
+	list_splice_init(&s2attr_entries, &dead);
+	s2attr_nr_entries = 0;
+	list_for_each_entry(e, &dead, node)
+		e->listed = false;
+	s2attr_unpublish();
+	mutex_unlock(&s2attr_devices_lock);
+	synchronize_rcu();
+	list_for_each_entry_safe(e, tmp, &dead, node)
+		kobject_put(&e->kobj);
+}
+
+int s2attr_devices_init(struct kobject *parent,
+			const struct s2attr_param_entry *entries, u32 nr)
+{
+	u32 i;
+	int err;
+
+	s2attr_devices_kset = kset_create_and_add("devices", NULL, parent);
+	if (!s2attr_devices_kset)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
+		err = s2attr_device_set(entries[i].bdf, entries[i].memattr);
+		if (err)
+			goto fail;
+	}
+	err = bus_register_notifier(&pci_bus_type, &s2attr_pci_nb);
+	if (err)
+		goto fail;
+	/* A device may have appeared before the notifier was in place. */
+	mutex_lock(&s2attr_devices_lock);
+	s2attr_publish(NULL, false);
+	mutex_unlock(&s2attr_devices_lock);
+	return 0;
+
+fail:
+	s2attr_devices_free();
+	kset_unregister(s2attr_devices_kset);
+	return err;
+}
+
+void s2attr_devices_exit(void)
+{
+	bus_unregister_notifier(&pci_bus_type, &s2attr_pci_nb);
+	s2attr_devices_free();
+	kset_unregister(s2attr_devices_kset);
+	/* The last snapshot was freed with kfree_rcu(): wait for it. */
+	rcu_barrier();
+}

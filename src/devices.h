@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef KVM_S2ATTR_DEVICES_H
+#define KVM_S2ATTR_DEVICES_H
+
+#include <linux/atomic.h>
+#include <linux/kobject.h>
+#include <linux/rcupdate.h>
+
+#include "bar_table.h"
+#include "memattr.h"
+#include "params.h"
+
+/* What the hook needs to know about the owner of a range. */
+struct s2attr_owner {
+	enum s2attr_memattr memattr;
+	atomic64_t *rewrites;
+};
+
+/*
+ * The memory BARs of every listed, present device, sorted for lookup in
+ * the stage-2 fault path. Immutable once published; replaced as a whole.
+ */
+struct s2attr_snapshot {
+	struct rcu_head rcu;
+	u32 nr;
+	struct s2attr_owner *owners;	/* indexed by s2attr_range.owner */
+	struct s2attr_range ranges[];
+};
+
+extern struct s2attr_snapshot __rcu *s2attr_snapshot;
+extern enum s2attr_default s2attr_default_memattr;
+extern atomic64_t s2attr_default_rewrites;
+
+int s2attr_devices_init(struct kobject *parent,
+			const struct s2attr_param_entry *entries, u32 nr);
+void s2attr_devices_exit(void);
+int s2attr_device_set(u32 bdf, enum s2attr_memattr memattr);
+int s2attr_device_remove(u32 bdf);
+
+#endif /* KVM_S2ATTR_DEVICES_H */
