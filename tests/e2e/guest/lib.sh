@@ -1,0 +1,123 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for the guest side of the e2e tests (sourced by /init and by the
+# scenario scripts, busybox sh). TAP is written in blocks: each starts with
+# "# e2e-block NAME" and ends with its own plan; the host merges the blocks
+# into one stream, prefixing every test name with kernel and mode. fd 3 is
+# the TAP channel once e2e_open_tap has run.
+# The e2e_* variables come from the kernel command line (see /init).
+# shellcheck disable=SC2154
+
+S2TEST=/e2e/s2test
+
+# Find the virtio-serial port named "tap" and make fd 3 write to it.
+e2e_open_tap() {
+	modprobe virtio_mmio 2>/dev/null
+	modprobe virtio_console 2>/dev/null
+	i=0
+	while [ $i -lt 100 ]; do
+		for p in /sys/class/virtio-ports/*; do
+			[ -f "$p/name" ] || continue
+			if [ "$(cat "$p/name")" = tap ] && [ -c "/dev/${p##*/}" ]; then
+				exec 3>"/dev/${p##*/}"
+				echo "e2e: TAP channel is /dev/${p##*/}"
+				return 0
+			fi
+		done
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+tap_diag() {
+	echo "# $*" >&3
+}
+
+# e2e_pass NAME / e2e_fail NAME WHY...: a one-test block.
+e2e_pass() {
+	printf '# e2e-block %s\nok 1 - %s\n1..1\n' "$1" "$1" >&3
+	echo "e2e: ok - $1"
+}
+
+e2e_fail() {
+	name=$1
+	shift
+	printf '# e2e-block %s\nnot ok 1 - %s\n' "$name" "$name" >&3
+	for l in "$@"; do
+		echo "#   $l" >&3
+	done
+	echo 1..1 >&3
+	echo "e2e: NOT OK - $name: $*"
+}
+
+# e2e_check NAME CMD...: one test, ok if CMD exits 0; its output becomes
+# diagnostics.
+e2e_check() {
+	name=$1
+	shift
+	if "$@" >/tmp/check.out 2>&1; then
+		e2e_pass "$name"
+	else
+		rc=$?
+		e2e_fail "$name" "command: $*" "exit status $rc" "$(cat /tmp/check.out)"
+	fi
+}
+
+# e2e_s2test NAME BDF [s2test options]: one block with s2test's own TAP.
+# A crash or a missing plan is caught by the host (plan check per block).
+e2e_s2test() {
+	name=$1
+	shift
+	echo "e2e: s2test $name: $*"
+	tap_diag "e2e-block $name"
+	$S2TEST "$@" >&3 2>/tmp/s2test.err
+	rc=$?
+	[ -s /tmp/s2test.err ] && sed 's/^/# stderr: /' /tmp/s2test.err >&3
+	[ $rc -eq 0 ] || echo "e2e: s2test $name exited with status $rc"
+	return 0
+}
+
+# Bind a PCI function to vfio-pci (driver_override survives re-probes).
+e2e_bind_vfio() {
+	d=/sys/bus/pci/devices/$1
+	[ -d "$d" ] || { echo "no PCI device $1"; return 1; }
+	echo vfio-pci >"$d/driver_override" || return 1
+	[ -e "$d/driver" ] && echo "$1" >"$d/driver/unbind"
+	echo "$1" >/sys/bus/pci/drivers_probe
+	drv=$(readlink "$d/driver")
+	[ "${drv##*/}" = vfio-pci ] || { echo "$1 bound to '${drv##*/}'"; return 1; }
+	grp=$(readlink "$d/iommu_group")
+	[ -c "/dev/vfio/${grp##*/}" ] || { echo "no /dev/vfio/${grp##*/}"; return 1; }
+	echo "$1: vfio-pci, group ${grp##*/}"
+}
+
+# Which KVM mode came up, from KVM's init line in the kernel log.
+e2e_kvm_mode() {
+	line=$(dmesg | grep -m1 -E 'kvm \[[0-9]+\]: .*mode initialized successfully')
+	case $line in
+	*Protected*) echo protected ;;
+	*nVHE*) echo nvhe ;;
+	*VHE\ mode*) echo vhe ;;
+	*Hyp\ mode*) echo nvhe ;;
+	*) echo none ;;
+	esac
+}
+
+e2e_setup() {
+	mode=$(e2e_kvm_mode)
+	line=$(dmesg | grep -m1 -E 'kvm \[[0-9]+\]: .*mode initialized')
+	if [ "$mode" = "$e2e_mode" ] && [ -c /dev/kvm ]; then
+		e2e_pass "kvm mode is $e2e_mode"
+		tap_diag "  dmesg: $line"
+	else
+		e2e_fail "kvm mode is $e2e_mode" "got mode '$mode', /dev/kvm: $(ls /dev/kvm 2>&1)" \
+			"dmesg: ${line:-no KVM init line}"
+	fi
+	e2e_check "modprobe vfio-pci vfio_iommu_type1" \
+		sh -c 'modprobe vfio-pci && modprobe vfio_iommu_type1'
+	for bdf in $(echo "$e2e_devs" | tr , ' '); do
+		e2e_check "dev $bdf bound to vfio-pci" e2e_bind_vfio "$bdf"
+	done
+	e2e_check "insmod s2peek.ko" insmod /e2e/s2peek.ko
+	e2e_s2test "s2test decoder selftest" --selftest
+}

@@ -1,0 +1,941 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * s2test - end-to-end check of the stage-2 mapping KVM gives a vfio-pci BAR.
+ *
+ * Runs inside an arm64 guest of QEMU (which provides EL2, so KVM works):
+ *   1. opens the vfio group/device of a PCI function and mmaps one BAR,
+ *      at a host virtual address congruent to the BAR's physical address
+ *      modulo 1 GiB, so that KVM is free to use block mappings;
+ *   2. creates a KVM VM with a RAM memslot (guest code + a list of BAR
+ *      offsets) and a memslot backed by the BAR mmap, at a guest-physical
+ *      address with the same congruence;
+ *   3. runs one vCPU whose code loads word0 of every listed BAR page, stores
+ *      ~word0 to word1 and the offset to word2, then reports the sum and
+ *      count of what it loaded by writing to unmapped GPAs (KVM_EXIT_MMIO);
+ *   4. checks every page of the BAR through its own mapping;
+ *   5. while the VM still exists, reads the stage-2 leaf descriptor of every
+ *      page of the BAR's IPA range through the test-only s2peek module (which
+ *      walks the tables by hand), decodes MemAttr itself and compares it with
+ *      --expect, and checks the output address is the BAR's own.
+ * It leaves word0..2 of the touched pages in the BAR (and so in the file
+ * backing the QEMU ivshmem device) for the host harness to verify; the
+ * "# s2test-pattern" line describes it.
+ *
+ * Output is TAP (plan at the end). Test names carry no kernel/mode: the host
+ * harness prefixes them. Exit status: 0 all passed, 1 a test failed, 2 usage.
+ *
+ * Build: aarch64-linux-gnu-gcc -O2 -static -Wall -o s2test s2test.c
+ */
+#define _GNU_SOURCE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+#include <linux/vfio.h>
+
+#include "s2peek/s2peek_uapi.h"
+
+#define SZ_4K		UINT64_C(0x1000)
+#define SZ_2M		UINT64_C(0x200000)
+#define SZ_1G		UINT64_C(0x40000000)
+
+#define RAM_GPA		UINT64_C(0x40000000)	/* guest code + parameters */
+#define RAM_SIZE	UINT64_C(0x100000)
+#define PARAM_OFF	UINT64_C(0x1000)	/* struct guest_params in RAM */
+#define MMIO_GPA	UINT64_C(0x20000000)	/* unmapped: every access exits */
+#define BAR_GPA_BASE	UINT64_C(0x100000000)	/* + (BAR PA mod 1 GiB) */
+#define MAX_PAGES	((RAM_SIZE - PARAM_OFF) / 8 - 2)
+
+/* ---------------------------------------------------------------- TAP -- */
+
+static int tap_n, tap_failed;
+
+static void tap_diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("# ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+}
+
+/* Diagnostics about the next test, printed after its result line. */
+static char diag_buf[16384];
+static size_t diag_len;
+
+static void tap_defer(const char *fmt, ...)
+{
+	size_t room = sizeof(diag_buf) - diag_len;
+	va_list ap;
+	int n;
+
+	if (room < 4)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(diag_buf + diag_len + 2, room - 3, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > room - 4)
+		n = room - 4;
+	diag_buf[diag_len] = '#';
+	diag_buf[diag_len + 1] = ' ';
+	diag_len += 2 + n;
+	diag_buf[diag_len++] = '\n';
+	diag_buf[diag_len] = 0;
+}
+
+static bool tap_result(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %d - ", ok ? "" : "not ", ++tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fputs(diag_buf, stdout);
+	diag_len = 0;
+	diag_buf[0] = 0;
+	fflush(stdout);
+	if (!ok)
+		tap_failed++;
+	return ok;
+}
+
+static void tap_plan_and_exit(void)
+{
+	printf("1..%d\n", tap_n);
+	fflush(stdout);
+	exit(tap_failed ? 1 : 0);
+}
+
+/* A step that cannot fail without making the rest meaningless. */
+static void bail(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	tap_result(false, "%s (errno %d: %s)", msg, errno, strerror(errno));
+	tap_plan_and_exit();
+}
+
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* ------------------------------------------------- MemAttr decoding -- */
+
+/*
+ * Stage-2 descriptor MemAttr, bits [5:2] (Arm ARM D8.5.5). Without
+ * FEAT_S2FWB: [3:2] = outer, [1:0] = inner (00 with outer 00 = Device,
+ * [1:0] then the Device type). With FWB (HCR_EL2.FWB=1): [2] = 0 Device
+ * ([1:0] type), [2] = 1 Normal: [1:0] 01 NC, 10 WB, 11 use stage 1.
+ * Written from the architecture, independently of KVM and of the module.
+ */
+struct memattr_code {
+	bool fwb;
+	unsigned int val;
+	const char *name;
+};
+
+static const struct memattr_code memattr_codes[] = {
+	{ false, 0x0, "device-ngnrne" }, { true, 0x0, "device-ngnrne" },
+	{ false, 0x1, "device-ngnre" },  { true, 0x1, "device-ngnre" },
+	{ false, 0x2, "device-ngre" },   { true, 0x2, "device-ngre" },
+	{ false, 0x3, "device-gre" },    { true, 0x3, "device-gre" },
+	{ false, 0x5, "normal-nc" },     { true, 0x5, "normal-nc" },
+	{ false, 0xa, "normal-wt" },
+	{ false, 0xf, "normal-wb" },     { true, 0x6, "normal-wb" },
+	{ true, 0x7, "normal-s1" },
+};
+
+static const char *memattr_name(unsigned int val, bool fwb)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(memattr_codes); i++)
+		if (memattr_codes[i].fwb == fwb && memattr_codes[i].val == val)
+			return memattr_codes[i].name;
+	return fwb ? "other-fwb" : "other";
+}
+
+/* -------------------------------------------------- descriptor bits -- */
+
+#define D_MEMATTR(d)	(((d) >> 2) & 0xf)
+#define D_S2AP(d)	(((d) >> 6) & 0x3)
+#define D_AF		(1ULL << 10)
+#define D_XN(d)		(((d) >> 53) & 0x3)
+
+static uint64_t desc_oa(uint64_t d, int level, bool lpa2)
+{
+	int shift = 12 + 9 * (3 - level);
+	uint64_t oa = d & (((1ULL << 48) - 1) & ~((1ULL << shift) - 1));
+
+	if (lpa2)
+		oa = (d & (((1ULL << 50) - 1) & ~((1ULL << shift) - 1))) |
+		     (((d >> 8) & 3) << 50);
+	return oa;
+}
+
+/* Attribute bits of a leaf: everything but the output address. */
+static uint64_t desc_attrs(uint64_t d, bool lpa2)
+{
+	uint64_t oa_bits = ((1ULL << 48) - 1) & ~0xfffULL;
+
+	if (lpa2)
+		oa_bits = (((1ULL << 50) - 1) & ~0xfffULL) | (3ULL << 8);
+	return d & ~oa_bits;
+}
+
+static const char *level_size(int level)
+{
+	switch (level) {
+	case 3:
+		return "4K";
+	case 2:
+		return "2M";
+	case 1:
+		return "1G";
+	case 0:
+		return "512G";
+	default:
+		return "?";
+	}
+}
+
+/* ------------------------------------------------------- guest code -- */
+
+/*
+ * EL1, MMU off, position independent. x0 = GPA of struct guest_params.
+ * For each offset: x6 = bar[off], bar[off+8] = ~x6, bar[off+16] = off.
+ * Then MMIO writes: sum of loaded words to MMIO_GPA, count to MMIO_GPA+8.
+ */
+struct guest_params {
+	uint64_t bar_gpa;
+	uint64_t count;
+	uint64_t offsets[];
+};
+
+extern const uint32_t guest_start[], guest_end[];
+__asm__(
+	".pushsection .rodata\n"
+	".balign 4\n"
+	".global guest_start\n.global guest_end\n"
+	"guest_start:\n"
+	"	ldr	x1, [x0]\n"
+	"	ldr	x2, [x0, #8]\n"
+	"	add	x3, x0, #16\n"
+	"	mov	x8, #0\n"
+	"	mov	x9, #0\n"
+	"1:	cbz	x2, 2f\n"
+	"	ldr	x4, [x3], #8\n"
+	"	add	x5, x1, x4\n"
+	"	ldr	x6, [x5]\n"
+	"	mvn	x7, x6\n"
+	"	str	x7, [x5, #8]\n"
+	"	str	x4, [x5, #16]\n"
+	"	add	x8, x8, x6\n"
+	"	add	x9, x9, #1\n"
+	"	sub	x2, x2, #1\n"
+	"	b	1b\n"
+	"2:	movz	x10, #0x2000, lsl #16\n"
+	"	str	x8, [x10]\n"
+	"	str	x9, [x10, #8]\n"
+	"3:	b	3b\n"
+	"guest_end:\n"
+	".popsection\n");
+
+/* --------------------------------------------------------- options -- */
+
+enum touch { TOUCH_AUTO, TOUCH_ALL, TOUCH_SPARSE };
+
+static struct {
+	const char *bdf;
+	int bar;
+	const char *expect;	/* memattr name, "kernel-default" or "any" */
+	enum touch touch;
+	uint64_t seed;
+	int timeout_s;
+	bool selftest;
+	bool page_align;	/* --align page: make block mappings impossible */
+} opt = { .bar = 2, .expect = "any", .timeout_s = 60 };
+
+static void usage(const char *argv0)
+{
+	fprintf(stderr,
+		"usage: %s [options] BDF\n"
+		"  --bar N          BAR index (default 2)\n"
+		"  --expect ATTR    device-ngnre | normal-nc | normal-wb |\n"
+		"                   kernel-default (stock KVM: Device-nGnRE before 6.9,\n"
+		"                   Normal-NC since) | any (default: report only)\n"
+		"  --touch MODE     all | sparse | auto (default: all up to 4 MiB;\n"
+		"                   sparse = first, second and last page of every\n"
+		"                   2 MiB block plus a few pages of the first block)\n"
+		"  --seed N         pattern seed (default: from the clock)\n"
+		"  --timeout S      limit for the vCPU run (default 60)\n"
+		"  --align MODE     block (default): hva = gpa = pa modulo 1 GiB, so\n"
+		"                   KVM may use block mappings; page: hva and gpa 4 KiB\n"
+		"                   off that, so it must use 4 KiB pages\n"
+		"  --selftest       only check the MemAttr decoder's table\n",
+		argv0);
+	exit(2);
+}
+
+static void parse_args(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "bar", required_argument, NULL, 'b' },
+		{ "expect", required_argument, NULL, 'e' },
+		{ "touch", required_argument, NULL, 't' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "selftest", no_argument, NULL, 'S' },
+		{ "align", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			opt.bar = atoi(optarg);
+			break;
+		case 'e':
+			opt.expect = optarg;
+			break;
+		case 't':
+			if (!strcmp(optarg, "all"))
+				opt.touch = TOUCH_ALL;
+			else if (!strcmp(optarg, "sparse"))
+				opt.touch = TOUCH_SPARSE;
+			else if (!strcmp(optarg, "auto"))
+				opt.touch = TOUCH_AUTO;
+			else
+				usage(argv[0]);
+			break;
+		case 's':
+			opt.seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'T':
+			opt.timeout_s = atoi(optarg);
+			break;
+		case 'S':
+			opt.selftest = true;
+			break;
+		case 'a':
+			if (!strcmp(optarg, "page"))
+				opt.page_align = true;
+			else if (strcmp(optarg, "block"))
+				usage(argv[0]);
+			break;
+		default:
+			usage(argv[0]);
+		}
+	}
+	if (opt.selftest)
+		return;
+	if (optind != argc - 1 || opt.bar < 0 || opt.bar > 5)
+		usage(argv[0]);
+	opt.bdf = argv[optind];
+}
+
+/* Resolve --expect to a memattr name, or NULL for "any". */
+static const char *expected_memattr(void)
+{
+	struct utsname u;
+	int maj = 0, min = 0;
+
+	size_t i;
+
+	if (!strcmp(opt.expect, "any"))
+		return NULL;
+	if (strcmp(opt.expect, "kernel-default")) {
+		for (i = 0; i < ARRAY_SIZE(memattr_codes); i++)
+			if (!strcmp(opt.expect, memattr_codes[i].name))
+				return opt.expect;
+		fprintf(stderr, "unknown --expect %s\n", opt.expect);
+		exit(2);
+	}
+	if (uname(&u) || sscanf(u.release, "%d.%d", &maj, &min) != 2)
+		bail("cannot parse the kernel release for --expect kernel-default");
+	return (maj > 6 || (maj == 6 && min >= 9)) ? "normal-nc" : "device-ngnre";
+}
+
+/* ---------------------------------------------------------- selftest -- */
+
+static int selftest(void)
+{
+	/* Known encodings and what KVM writes (see NOTES section 3). */
+	static const struct { unsigned int val; bool fwb; const char *name; } t[] = {
+		{ 0x1, false, "device-ngnre" }, { 0x1, true, "device-ngnre" },
+		{ 0x5, false, "normal-nc" },    { 0x5, true, "normal-nc" },
+		{ 0xf, false, "normal-wb" },    { 0x6, true, "normal-wb" },
+		{ 0x0, false, "device-ngnrne" }, { 0x6, false, "other" },
+		{ 0xf, true, "other-fwb" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		const char *got = memattr_name(t[i].val, t[i].fwb);
+
+		tap_result(!strcmp(got, t[i].name),
+			   "decoder: MemAttr 0x%x fwb=%d is %s (got %s)",
+			   t[i].val, t[i].fwb, t[i].name, got);
+	}
+	tap_plan_and_exit();
+	return 0;
+}
+
+/* ------------------------------------------------------------- vfio -- */
+
+struct bar {
+	int container, group, dev;
+	uint64_t size, offset, pa;
+	volatile uint64_t *map;
+};
+
+static uint64_t sysfs_bar_pa(const char *bdf, int bar)
+{
+	unsigned long long start = 0, end, flags;
+	char path[256];
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", bdf);
+	f = fopen(path, "r");
+	if (!f)
+		bail("open %s", path);
+	for (i = 0; i <= bar; i++)
+		if (fscanf(f, "%llx %llx %llx", &start, &end, &flags) != 3)
+			bail("parse %s line %d", path, i);
+	fclose(f);
+	return start;
+}
+
+/* Offset added to hva and gpa (mod 1 GiB, relative to pa) by --align. */
+static uint64_t align_skew(void)
+{
+	return opt.page_align ? SZ_4K : 0;
+}
+
+static void bar_open(struct bar *b)
+{
+	struct vfio_group_status gs = { .argsz = sizeof(gs) };
+	struct vfio_region_info ri = { .argsz = sizeof(ri) };
+	char path[256], link[256], grp[64];
+	uint8_t *resv, *want;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", opt.bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		bail("readlink %s", path);
+	link[n] = 0;
+	snprintf(grp, sizeof(grp), "/dev/vfio/%s", basename(link));
+
+	b->container = open("/dev/vfio/vfio", O_RDWR);
+	if (b->container < 0)
+		bail("open /dev/vfio/vfio");
+	if (ioctl(b->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
+		bail("VFIO_GET_API_VERSION");
+	b->group = open(grp, O_RDWR);
+	if (b->group < 0)
+		bail("open %s", grp);
+	if (ioctl(b->group, VFIO_GROUP_GET_STATUS, &gs) ||
+	    !(gs.flags & VFIO_GROUP_FLAGS_VIABLE))
+		bail("group %s not viable (flags 0x%x)", grp, gs.flags);
+	if (ioctl(b->group, VFIO_GROUP_SET_CONTAINER, &b->container))
+		bail("VFIO_GROUP_SET_CONTAINER");
+	if (ioctl(b->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) &&
+	    ioctl(b->container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU))
+		bail("VFIO_SET_IOMMU");
+	b->dev = ioctl(b->group, VFIO_GROUP_GET_DEVICE_FD, opt.bdf);
+	if (b->dev < 0)
+		bail("VFIO_GROUP_GET_DEVICE_FD %s", opt.bdf);
+	ri.index = VFIO_PCI_BAR0_REGION_INDEX + opt.bar;
+	if (ioctl(b->dev, VFIO_DEVICE_GET_REGION_INFO, &ri))
+		bail("VFIO_DEVICE_GET_REGION_INFO bar%d", opt.bar);
+	b->size = ri.size;
+	b->offset = ri.offset;
+	b->pa = sysfs_bar_pa(opt.bdf, opt.bar);
+	if (!(ri.flags & VFIO_REGION_INFO_FLAG_MMAP) || b->size < SZ_4K ||
+	    (b->size & (SZ_4K - 1)) || (b->pa & (SZ_4K - 1)))
+		bail("bar%d not mmap-able as whole pages (size 0x%" PRIx64
+		     " pa 0x%" PRIx64 " flags 0x%x)", opt.bar, b->size, b->pa, ri.flags);
+
+	/*
+	 * Reserve VA, then map the BAR at va == pa (mod 1 GiB): KVM may only
+	 * use a block mapping where hva, gpa and pa agree modulo its size.
+	 */
+	resv = mmap(NULL, b->size + SZ_1G, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (resv == MAP_FAILED)
+		bail("reserve VA");
+	want = (uint8_t *)(((uintptr_t)resv + SZ_1G - 1) & ~(uintptr_t)(SZ_1G - 1)) +
+	       ((b->pa + align_skew()) & (SZ_1G - 1));
+	if (want + b->size > resv + b->size + SZ_1G)
+		want -= SZ_1G;
+	b->map = mmap(want, b->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		      b->dev, b->offset);
+	if (b->map == MAP_FAILED)
+		bail("mmap bar%d", opt.bar);
+	tap_result(true, "dev %s bar%d: vfio group %s, size 0x%" PRIx64 ", pa 0x%" PRIx64
+		   ", mapped at %p", opt.bdf, opt.bar, grp, b->size, b->pa, (void *)b->map);
+}
+
+/* -------------------------------------------------------------- KVM -- */
+
+struct vm {
+	int kvm, vm, vcpu;
+	struct kvm_run *run;
+	uint8_t *ram;
+	uint64_t bar_gpa;
+};
+
+static volatile sig_atomic_t timed_out;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	timed_out = 1;
+}
+
+static void vm_create(struct vm *v, struct bar *b)
+{
+	struct kvm_userspace_memory_region m0 = { .slot = 0 }, m1 = { .slot = 1 };
+	struct kvm_vcpu_init init;
+	int runsz;
+
+	v->kvm = open("/dev/kvm", O_RDWR);
+	if (v->kvm < 0)
+		bail("open /dev/kvm");
+	v->vm = ioctl(v->kvm, KVM_CREATE_VM, 0);
+	if (v->vm < 0)
+		bail("KVM_CREATE_VM");
+	v->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (v->ram == MAP_FAILED)
+		bail("mmap guest RAM");
+	memcpy(v->ram, guest_start, (char *)guest_end - (char *)guest_start);
+	__builtin___clear_cache((char *)v->ram, (char *)v->ram + RAM_SIZE);
+
+	m0.guest_phys_addr = RAM_GPA;
+	m0.memory_size = RAM_SIZE;
+	m0.userspace_addr = (uintptr_t)v->ram;
+	if (ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &m0))
+		bail("KVM_SET_USER_MEMORY_REGION ram");
+
+	v->bar_gpa = BAR_GPA_BASE + ((b->pa + align_skew()) & (SZ_1G - 1));
+	m1.guest_phys_addr = v->bar_gpa;
+	m1.memory_size = b->size;
+	m1.userspace_addr = (uintptr_t)b->map;
+	if (ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &m1))
+		bail("KVM_SET_USER_MEMORY_REGION bar gpa 0x%" PRIx64, v->bar_gpa);
+
+	v->vcpu = ioctl(v->vm, KVM_CREATE_VCPU, 0);
+	if (v->vcpu < 0)
+		bail("KVM_CREATE_VCPU");
+	runsz = ioctl(v->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	v->run = mmap(NULL, runsz, PROT_READ | PROT_WRITE, MAP_SHARED, v->vcpu, 0);
+	if (v->run == MAP_FAILED)
+		bail("mmap kvm_run");
+	memset(&init, 0, sizeof(init));
+	if (ioctl(v->vm, KVM_ARM_PREFERRED_TARGET, &init))
+		bail("KVM_ARM_PREFERRED_TARGET");
+	if (ioctl(v->vcpu, KVM_ARM_VCPU_INIT, &init))
+		bail("KVM_ARM_VCPU_INIT");
+}
+
+static void set_core_reg(struct vm *v, size_t off, uint64_t val)
+{
+	struct kvm_one_reg reg = {
+		.id = KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE |
+		      (off / sizeof(uint32_t)),
+		.addr = (uintptr_t)&val,
+	};
+
+	if (ioctl(v->vcpu, KVM_SET_ONE_REG, &reg))
+		bail("KVM_SET_ONE_REG 0x%zx", off);
+}
+
+/* Run until the next MMIO write; returns false (after a TAP failure) if not. */
+static bool run_to_mmio(struct vm *v, uint64_t *addr, uint64_t *data)
+{
+	struct kvm_run *r = v->run;
+
+	alarm(opt.timeout_s);
+	if (ioctl(v->vcpu, KVM_RUN, 0)) {
+		alarm(0);
+		return tap_result(false, "dev %s bar%d: KVM_RUN failed%s (errno %d: %s)",
+				  opt.bdf, opt.bar, timed_out ? ": timeout" : "",
+				  errno, strerror(errno));
+	}
+	alarm(0);
+	if (r->exit_reason != KVM_EXIT_MMIO || !r->mmio.is_write || r->mmio.len != 8)
+		return tap_result(false, "dev %s bar%d: vCPU exit: expected 8-byte MMIO "
+				  "write, got exit_reason %u (mmio addr 0x%llx len %u write %u)",
+				  opt.bdf, opt.bar, r->exit_reason,
+				  (unsigned long long)r->mmio.phys_addr, r->mmio.len,
+				  r->mmio.is_write);
+	*addr = r->mmio.phys_addr;
+	memcpy(data, r->mmio.data, 8);
+	return true;
+}
+
+/* ---------------------------------------------------------- pattern -- */
+
+static uint64_t pattern(uint64_t off)
+{
+	return opt.seed ^ off;
+}
+
+/* Offsets (bytes) of the BAR pages the guest touches, ascending. */
+static size_t touch_list(uint64_t size, uint64_t *list, uint8_t *touched)
+{
+	uint64_t pages = size / SZ_4K, p;
+	enum touch t = opt.touch;
+	size_t n = 0;
+
+	if (t == TOUCH_AUTO)
+		t = size <= 4 * 1024 * 1024 ? TOUCH_ALL : TOUCH_SPARSE;
+	for (p = 0; p < pages; p++) {
+		uint64_t in_block = p % (SZ_2M / SZ_4K);
+		bool pick = t == TOUCH_ALL ||
+			in_block == 0 || in_block == 1 ||
+			in_block == SZ_2M / SZ_4K - 1 || p == pages - 1 ||
+			(p < SZ_2M / SZ_4K && (p == 2 || p == 3 || p == 7 || p == 200));
+
+		if (pick && n < MAX_PAGES) {
+			list[n++] = p * SZ_4K;
+			touched[p] = 1;
+		}
+	}
+	return n;
+}
+
+/* ---------------------------------------------------- the test itself -- */
+
+struct unit {
+	uint64_t first, last;	/* page indexes */
+	uint64_t desc;		/* descriptor of the first page */
+	uint64_t nentries;	/* stage-2 leaf entries (or unmapped pages) */
+	uint64_t ntouched;
+	int level;
+	bool leaf;
+};
+
+static const char *expect_name;
+static char seen[128];		/* distinct memattrs seen in the BAR range */
+static const uint8_t *g_touched;
+static struct bar *g_bar;
+static uint64_t g_gpa;
+
+static uint64_t level_bytes(int level)
+{
+	return SZ_4K << (9 * (3 - level));
+}
+
+/* Output address the stage-2 entry gives BAR page p (entry may be a block). */
+static uint64_t page_oa(const struct s2peek_entry *e, uint64_t p, bool lpa2)
+{
+	uint64_t ipa = g_gpa + p * SZ_4K;
+
+	return desc_oa(e[p].desc, e[p].level, lpa2) +
+	       (ipa & (level_bytes(e[p].level) - 1));
+}
+
+/* Does page p start a new stage-2 entry (as opposed to continuing a block)? */
+static bool entry_starts(const struct s2peek_entry *e, uint64_t p)
+{
+	if (p == 0 || !(e[p].flags & S2PEEK_E_LEAF) || e[p].level == 3 ||
+	    e[p].level != e[p - 1].level)
+		return true;
+	return ((g_gpa + p * SZ_4K) & (level_bytes(e[p].level) - 1)) == 0;
+}
+
+/* Check the data of pages [first, last]; print what is wrong. */
+static int check_data(uint64_t first, uint64_t last)
+{
+	uint64_t p;
+	int bad = 0;
+
+	for (p = first; p <= last; p++) {
+		volatile uint64_t *w = g_bar->map + p * SZ_4K / 8;
+		uint64_t off = p * SZ_4K;
+		uint64_t e0 = 0, e1 = 0, e2 = 0;
+
+		if (g_touched[p]) {
+			e0 = pattern(off);
+			e1 = ~e0;
+			e2 = off;
+		}
+		if (w[0] != e0 || w[1] != e1 || w[2] != e2) {
+			if (bad++ < 8)
+				tap_defer("  page 0x%" PRIx64 " (%s): words expected "
+					 "0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64
+					 ", got 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64,
+					 off, g_touched[p] ? "touched" : "untouched",
+					 e0, e1, e2, w[0], w[1], w[2]);
+		}
+	}
+	if (bad > 8)
+		tap_defer("  ... %d pages with wrong data in this range", bad);
+	return bad;
+}
+
+/* One TAP test per unit: memattr, output address and data of its pages. */
+static void report_unit(const struct unit *u, const struct s2peek_entry *e,
+			bool fwb, bool lpa2)
+{
+	uint64_t npages = u->last - u->first + 1, p;
+	const char *got = u->leaf ? memattr_name(D_MEMATTR(u->desc), fwb) : "unmapped";
+	int bad_oa = 0, bad_unmapped = 0;
+	char where[128];
+	bool ok = true;
+
+	if (npages == 1)
+		snprintf(where, sizeof(where), "page 0x%" PRIx64, u->first * SZ_4K);
+	else if (u->leaf && u->level < 3)
+		snprintf(where, sizeof(where), "%s 0x%" PRIx64 "-0x%" PRIx64
+			 " (%" PRIu64 " x L%d %s)", u->nentries > 1 ? "blocks" : "block",
+			 u->first * SZ_4K, (u->last + 1) * SZ_4K - 1, u->nentries,
+			 u->level, level_size(u->level));
+	else
+		snprintf(where, sizeof(where), "pages 0x%" PRIx64 "-0x%" PRIx64
+			 " (%" PRIu64 " x %s)", u->first * SZ_4K,
+			 (u->last + 1) * SZ_4K - 1, npages, u->leaf ? "L3 4K" : "unmapped");
+
+	for (p = u->first; p <= u->last; p++) {
+		if (!u->leaf) {
+			/* Unmapped is fine only for pages the guest never touched. */
+			if (g_touched[p] && bad_unmapped++ < 8)
+				tap_defer("  touched page 0x%" PRIx64 " has no stage-2 mapping "
+					 "(walk stopped at level %d)", p * SZ_4K, e[p].level);
+			continue;
+		}
+		if (page_oa(e, p, lpa2) != g_bar->pa + p * SZ_4K && bad_oa++ < 4)
+			tap_defer("  page 0x%" PRIx64 ": output address expected 0x%" PRIx64
+				 ", got 0x%" PRIx64 " (L%d desc 0x%016" PRIx64 ")",
+				 p * SZ_4K, g_bar->pa + p * SZ_4K, page_oa(e, p, lpa2),
+				 e[p].level, e[p].desc);
+	}
+	if (bad_oa || bad_unmapped)
+		ok = false;
+	if (u->leaf && !strstr(seen, got) &&
+	    strlen(seen) + strlen(got) + 2 < sizeof(seen))
+		snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "%s%s",
+			 seen[0] ? "," : "", got);
+	if (u->leaf && expect_name && strcmp(got, expect_name)) {
+		ok = false;
+		tap_defer("  memattr: expected %s, got %s (MemAttr 0x%x, fwb %d)",
+			 expect_name, got, (unsigned int)D_MEMATTR(u->desc), fwb);
+	}
+	if (check_data(u->first, u->last))
+		ok = false;
+
+	if (u->leaf)
+		tap_defer("  L%d desc 0x%016" PRIx64 " MemAttr 0x%x S2AP %u XN %u AF %d,"
+			 " %" PRIu64 " pages touched", u->level, u->desc,
+			 (unsigned int)D_MEMATTR(u->desc), (unsigned int)D_S2AP(u->desc),
+			 (unsigned int)D_XN(u->desc), !!(u->desc & D_AF), u->ntouched);
+	tap_result(ok, "dev %s bar%d %s: %s", opt.bdf, opt.bar, where, got);
+}
+
+/*
+ * Group pages into units, one TAP test each: a touched 4 KiB page is a unit
+ * of its own; otherwise consecutive pages merge while they are all unmapped,
+ * or all mapped at the same level with the same attributes and contiguous
+ * output addresses (so runs of identical blocks collapse into one line).
+ */
+static void report_map(const struct s2peek_entry *e, uint64_t pages,
+		       bool fwb, bool lpa2, uint64_t *count_by_level, uint64_t *unmapped)
+{
+	struct unit u = { 0 };
+	bool open = false;
+	uint64_t p;
+
+	for (p = 0; p < pages; p++) {
+		bool leaf = e[p].flags & S2PEEK_E_LEAF;
+		int lvl = e[p].level;
+		bool alone = leaf && lvl == 3 && g_touched[p];
+		bool same = open && leaf == u.leaf && !alone &&
+			    !(u.leaf && u.level == 3 && g_touched[u.last]);
+
+		if (leaf && (lvl < 0 || lvl > 3))
+			bail("s2peek returned leaf level %d for page 0x%" PRIx64,
+			     lvl, p * SZ_4K);
+		if (!leaf)
+			(*unmapped)++;
+		else if (entry_starts(e, p))
+			count_by_level[lvl]++;
+		if (same && leaf)
+			same = lvl == u.level &&
+			       desc_attrs(e[p].desc, lpa2) == desc_attrs(u.desc, lpa2) &&
+			       page_oa(e, p, lpa2) == page_oa(e, p - 1, lpa2) + SZ_4K;
+		if (!same) {
+			if (open)
+				report_unit(&u, e, fwb, lpa2);
+			u = (struct unit){ .first = p, .desc = e[p].desc,
+					   .level = lvl, .leaf = leaf };
+			open = true;
+		}
+		u.last = p;
+		u.ntouched += g_touched[p];
+		if (!leaf || entry_starts(e, p))
+			u.nentries++;
+	}
+	if (open)
+		report_unit(&u, e, fwb, lpa2);
+}
+
+static bool peek(struct vm *v, uint64_t ipa, uint32_t nr, struct s2peek_entry *e,
+		 struct s2peek_req *req)
+{
+	int fd = open(S2PEEK_PATH, O_RDWR);
+
+	if (fd < 0)
+		bail("open %s (is s2peek.ko loaded?)", S2PEEK_PATH);
+	memset(req, 0, sizeof(*req));
+	req->vm_fd = v->vm;
+	req->ipa = ipa;
+	req->nr_pages = nr;
+	req->entries = (uintptr_t)e;
+	if (ioctl(fd, S2PEEK_IOC_WALK, req))
+		bail("S2PEEK_IOC_WALK ipa 0x%" PRIx64 " nr %u", ipa, nr);
+	close(fd);
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	uint64_t count_by_level[4] = { 0 }, unmapped = 0;
+	double t0, t_vfio, t_run0, t_run1, t_peek;
+	uint64_t pages, i, n, sum = 0, addr, data;
+	struct s2peek_entry *e, ram_e;
+	struct s2peek_req req;
+	struct guest_params *gp;
+	struct bar b = { 0 };
+	struct vm v = { 0 };
+	uint8_t *touched;
+	bool fwb, lpa2, ok;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	parse_args(argc, argv);
+	if (opt.selftest)
+		return selftest();
+	if (!opt.seed)
+		opt.seed = ((uint64_t)time(NULL) << 32) ^ ((uint64_t)getpid() << 16) ^
+			   0x5332544553540000ULL;
+	expect_name = expected_memattr();
+	sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART: KVM_RUN gets EINTR */
+
+	t0 = now_ms();
+	bar_open(&b);
+	t_vfio = now_ms();
+	g_bar = &b;
+	pages = b.size / SZ_4K;
+	touched = calloc(pages, 1);
+	e = calloc(pages, sizeof(*e));
+	if (!touched || !e)
+		bail("calloc");
+	g_touched = touched;
+
+	vm_create(&v, &b);
+	g_gpa = v.bar_gpa;
+	gp = (struct guest_params *)(v.ram + PARAM_OFF);
+	gp->bar_gpa = v.bar_gpa;
+	gp->count = touch_list(b.size, gp->offsets, touched);
+
+	/* Clear the first words of every page, then plant word0 of touched ones. */
+	for (i = 0; i < pages; i++) {
+		volatile uint64_t *w = b.map + i * SZ_4K / 8;
+
+		w[0] = w[1] = w[2] = 0;
+	}
+	for (i = 0; i < gp->count; i++) {
+		b.map[gp->offsets[i] / 8] = pattern(gp->offsets[i]);
+		sum += pattern(gp->offsets[i]);
+	}
+
+	set_core_reg(&v, offsetof(struct kvm_regs, regs.pc), RAM_GPA);
+	set_core_reg(&v, offsetof(struct kvm_regs, regs.regs[0]), RAM_GPA + PARAM_OFF);
+	t_run0 = now_ms();
+	ok = run_to_mmio(&v, &addr, &data);
+	if (ok)
+		tap_result(addr == MMIO_GPA && data == sum,
+			   "dev %s bar%d: guest loads: MMIO write to 0x%" PRIx64
+			   " (expected 0x%" PRIx64 ") of sum 0x%" PRIx64 " (expected 0x%" PRIx64 ")",
+			   opt.bdf, opt.bar, addr, MMIO_GPA, data, sum);
+	if (ok && run_to_mmio(&v, &addr, &n))
+		tap_result(addr == MMIO_GPA + 8 && n == gp->count,
+			   "dev %s bar%d: guest touched %" PRIu64 " pages (expected %"
+			   PRIu64 ") at gpa 0x%" PRIx64, opt.bdf, opt.bar, n,
+			   (uint64_t)gp->count, v.bar_gpa);
+	t_run1 = now_ms();
+
+	/* Stage-2 read-back while the VM exists; RAM first, as a control. */
+	peek(&v, RAM_GPA, 1, &ram_e, &req);
+	fwb = req.info & S2PEEK_I_FWB;
+	lpa2 = req.info & S2PEEK_I_LPA2;
+	tap_diag("s2peek: ia_bits %u start_level %d lpa2 %d fwb %d vhe %d",
+		 req.ia_bits, req.start_level, lpa2, fwb, !!(req.info & S2PEEK_I_VHE));
+	tap_result((ram_e.flags & S2PEEK_E_LEAF) &&
+		   !strcmp(memattr_name(D_MEMATTR(ram_e.desc), fwb), "normal-wb"),
+		   "control: guest RAM page 0x%" PRIx64 " is normal-wb (got %s, L%d desc 0x%016"
+		   PRIx64 ")", RAM_GPA,
+		   ram_e.flags & S2PEEK_E_LEAF ?
+		   memattr_name(D_MEMATTR(ram_e.desc), fwb) : "unmapped",
+		   ram_e.level, ram_e.desc);
+
+	peek(&v, v.bar_gpa, pages, e, &req);
+	report_map(e, pages, fwb, lpa2, count_by_level, &unmapped);
+	t_peek = now_ms();
+
+	tap_diag("s2test-map dev=%s bar=%d size=0x%" PRIx64 " touched=%" PRIu64
+		 " L1=%" PRIu64 " L2=%" PRIu64 " L3=%" PRIu64 " unmapped=%" PRIu64
+		 " seen=%s expect=%s", opt.bdf, opt.bar, b.size, (uint64_t)gp->count,
+		 count_by_level[1], count_by_level[2], count_by_level[3], unmapped,
+		 seen[0] ? seen : "none", expect_name ? expect_name : "any");
+	tap_diag("s2test-pattern dev=%s bar=%d seed=0x%016" PRIx64 " pages=%" PRIu64,
+		 opt.bdf, opt.bar, opt.seed, (uint64_t)gp->count);
+	tap_diag("s2test-time dev=%s vfio_ms=%.1f run_ms=%.1f check_ms=%.1f total_ms=%.1f",
+		 opt.bdf, t_vfio - t0, t_run1 - t_run0, t_peek - t_run1, t_peek - t0);
+
+	close(v.vcpu);
+	close(v.vm);
+	close(v.kvm);
+	munmap((void *)b.map, b.size);
+	close(b.dev);
+	close(b.group);
+	close(b.container);
+	tap_plan_and_exit();
+	return 0;
+}
