@@ -83,3 +83,20 @@ e2e_s2test "module: after second rmmod, big" "$big" --expect kernel-default
 e2e_check "module: devices=zz:00.0=normal-nc refused" sh -c "! insmod $KO devices=zz:00.0=normal-nc"
 e2e_check "module: default=maybe refused" sh -c "! insmod $KO default=maybe"
 e2e_check "module: refusals leave nothing behind" test ! -e $S
+
+# Options from the kernel command line, as modprobe reads them from
+# /proc/cmdline at boot. The harness boots every scenario with one command
+# line, so this one is laid over /proc/cmdline for the modprobe call only.
+kmods=/lib/modules/$(uname -r)
+mkdir -p "$kmods/extra" && cp $KO "$kmods/extra/" && depmod
+echo "$(cat /proc/cmdline) kvm_s2attr.devices=$big=normal-nc kvm_s2attr.default=device" >/tmp/cmdline
+mount --bind /tmp/cmdline /proc/cmdline
+e2e_check "module: modprobe, options on the kernel command line" modprobe kvm_s2attr
+umount /proc/cmdline
+e2e_expect_eq "module: memattr of $big from the command line" \
+	"$(cat $S/devices/$big/memattr 2>&1)" normal-nc
+e2e_expect_eq "module: default from the command line" "$(cat $S/default 2>&1)" device
+e2e_s2test "module: listed on the command line, big" "$big" --expect normal-nc
+e2e_check "module: rmmod after modprobe" rmmod kvm_s2attr
+rm -f "$kmods/extra/kvm_s2attr.ko"
+depmod
