@@ -8,6 +8,7 @@
 #   make matrix           cross-build for every supported Debian kernel
 #   make unit             user-space unit tests of the pure logic
 #   make style            checkpatch on src/
+#   make bench            stage-2 fault cost with and without the module
 
 KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -15,7 +16,7 @@ SRC := $(CURDIR)
 CONFIG_H := $(CURDIR)/kvm_s2attr_config.h
 CONFTEST_SRC := $(wildcard $(SRC)/src/conftest/*.c)
 
-.PHONY: all module clean unit matrix e2e check style
+.PHONY: all module clean unit matrix e2e check style bench
 
 all: module
 
@@ -45,4 +46,27 @@ e2e:
 style:
 	bash scripts/style.sh
 
+# Benchmark, not a test: the hook's cost per stage-2 fault, per kernel.
+bench:
+	bash scripts/bench.sh
+
 check: unit style matrix e2e
+
+# ---- packaging and the demo ----
+#   make dkms-install     install this checkout with DKMS (root)
+#   make deb              build/deb/kvm-s2attr-dkms_<version>_all.deb
+#   make pkg-check        the package, the tool, dkms builds for every kernel
+#   make demo             before/after in QEMU (DEMO_SUITE=bookworm)
+.PHONY: dkms-install deb pkg-check demo
+
+dkms-install:
+	sh tools/dkms-install.sh $(if $(filter command line,$(origin KVER)),$(KVER))
+
+deb:
+	bash tools/mkdeb.sh
+
+pkg-check:
+	bash tests/pkg/run.sh
+
+demo:
+	bash scripts/demo.sh

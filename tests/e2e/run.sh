@@ -4,7 +4,10 @@
 # tests/e2e/run.sh: end-to-end tests on Debian's own arm64 kernels.
 #
 #   tests/e2e/run.sh [--kernels "bullseye bookworm trixie sid"] [--modes "vhe nvhe"]
-#                    [--scenarios "stock"] [--timeout SECONDS]
+#                    [--scenarios "stock"] [--timeout SECONDS] [--icount]
+#
+# --icount runs QEMU single-threaded with -icount shift=0,sleep=off, so the
+# emulated machine's clock counts executed instructions (for benchmarks).
 #
 # For every kernel and KVM mode, boots the kernel under qemu-system-aarch64
 # (with EL2, so KVM works inside it, and an SMMUv3, so vfio-pci works) with
@@ -47,9 +50,10 @@ kernels=$SUITES_ALL
 modes="vhe nvhe"
 scenarios=stock
 boot_timeout=300
+accel=()
 
 usage() {
-	sed -n '4,6p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '6,7p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 while [ $# -gt 0 ]; do
@@ -58,6 +62,7 @@ while [ $# -gt 0 ]; do
 	--modes) modes=${2:?}; shift 2 ;;
 	--scenarios) scenarios=${2:?}; shift 2 ;;
 	--timeout) boot_timeout=${2:?}; shift 2 ;;
+	--icount) accel=(-accel tcg,thread=single -icount shift=0,sleep=off); shift ;;
 	-h|--help) usage ;;
 	*) usage ;;
 	esac
@@ -384,7 +389,7 @@ boot_one() {
 	# shellcheck disable=SC2054 # commas are QEMU option syntax
 	local qemu=(qemu-system-aarch64
 		-M virt,virtualization=on,gic-version=3,iommu=smmuv3
-		-cpu "$cpu" -smp 2 -m 2G -nographic -no-reboot -nic none
+		-cpu "$cpu" -smp 2 -m 2G -nographic -no-reboot -nic none "${accel[@]}"
 		-kernel "$image" -initrd "$rundir/initrd.cpio.gz" -append "$append"
 		"${qargs[@]}"
 		-device virtio-serial-device

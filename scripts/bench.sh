@@ -1,0 +1,73 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# bench.sh [SUITE...]: the stage-2 fault cost of kvm_s2attr, per kernel.
+#
+# Boots each kernel (VHE) under QEMU -icount shift=0,sleep=off, where the
+# emulated clock counts instructions, and runs the "bench" e2e scenario:
+# configurations off / empty / listed / kprobe interleaved over several
+# rounds, each an s2bench run (4096 RAM and 4096 BAR page faults per VM,
+# medians over 3 VMs after a warm-up). Prints, per kernel and
+# configuration, the median over rounds, the spread (min-max) and the
+# ratio to "off"; also written to build/bench.txt.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/common.sh"
+
+suites=${*:-$SUITES_ALL}
+"$top/tests/e2e/run.sh" --kernels "$suites" --modes vhe --scenarios bench \
+	--icount --timeout 900 >"$top/build/bench-e2e.log" 2>&1 || {
+	grep -E '^not ok|^# ----' "$top/build/bench-e2e.log" >&2 || true
+	die "bench: the benchmark run failed (log: build/bench-e2e.log)"
+}
+
+report() {
+	local kver=$1 tap=$top/out/e2e/$1-vhe/tap.raw
+	grep -h 's2bench-median' "$tap" | awk -v kver="$kver" '
+	function field(name,   i, kv) {
+		for (i = 1; i <= NF; i++) {
+			split($i, kv, "=")
+			if (kv[1] == name)
+				return kv[2]
+		}
+	}
+	function med(list,   a, n, i, j, t) {
+		n = split(list, a, " ")
+		for (i = 1; i <= n; i++)
+			for (j = i + 1; j <= n; j++)
+				if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+		lo = a[1]; hi = a[n]
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	{
+		l = field("label")
+		if (!(l in seen)) { order[++nl] = l; seen[l] = 1 }
+		ram[l] = ram[l] " " field("ram"); bar[l] = bar[l] " " field("bar")
+		slot[l] = slot[l] " " field("slot"); rounds[l]++
+	}
+	END {
+		printf "%-22s %-7s %6s  %-26s %-26s %-26s\n", kver, "config", "rounds",
+		       "RAM fault (insns, ratio)", "BAR fault (insns, ratio)",
+		       "BAR slot setup (insns, ratio)"
+		for (i = 1; i <= nl; i++) {
+			l = order[i]
+			r = med(ram[l]); rl = lo; rh = hi
+			b = med(bar[l]); bl = lo; bh = hi
+			s = med(slot[l])
+			if (l == "off") { r0 = r; b0 = b; s0 = s }
+			printf "%-22s %-7s %6d  %7.1f [%5.0f-%5.0f] %5.3f  %7.1f [%5.0f-%5.0f] %5.3f  %9.0f %5.3f\n",
+			       "", l, rounds[l], r, rl, rh, r0 ? r / r0 : 0, b, bl, bh,
+			       b0 ? b / b0 : 0, s, s0 ? s / s0 : 0
+		}
+	}'
+}
+
+{
+	echo "kvm_s2attr stage-2 fault cost under QEMU -icount (1 ns = 1 instruction); VHE"
+	echo "off: module not loaded; empty: loaded, nothing listed; listed: the BAR's device"
+	echo "listed normal-nc (ftrace hook); kprobe: listed, hook=kprobe (the fallback)"
+	for suite in $suites; do
+		# shellcheck disable=SC1090
+		. "$("$top/scripts/fetch-kernel.sh" "$suite")"
+		report "$KVER"
+	done
+} | tee "$top/build/bench.txt"
