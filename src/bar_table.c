@@ -48,25 +48,26 @@ const struct s2attr_range *s2attr_ranges_lookup(const struct s2attr_range *r,
 						u32 nr, u64 phys, u64 size)
 {
 	u64 last;
-	u32 lo = 0, hi = nr;
 
-	if (!size)
+	if (!size || !nr)
 		return NULL;
 	last = phys + (size - 1);
 	if (last < phys)
 		return NULL;
 
-	/* The only candidate is the last range starting at or below phys. */
-	while (lo < hi) {
-		u32 mid = lo + (hi - lo) / 2;
+	/*
+	 * The only candidate is the last range starting at or below phys.
+	 * Halving without a data-dependent branch (the compiler emits a
+	 * conditional select) avoids a mispredict per level on random
+	 * addresses: 6144 ranges are 13 steps.
+	 */
+	while (nr > 1) {
+		u32 half = nr / 2;
 
-		if (r[mid].start <= phys)
-			lo = mid + 1;
-		else
-			hi = mid;
+		r = r[half].start <= phys ? r + half : r;
+		nr -= half;
 	}
-	if (!lo)
+	if (r->start > phys)
 		return NULL;
-	r += lo - 1;
 	return last <= r->end ? r : NULL;
 }

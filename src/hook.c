@@ -91,26 +91,22 @@ static struct s2attr_hook_target s2attr_target;
 static bool s2attr_fwb;
 static enum s2attr_hook_kind s2attr_active;
 
-/* Runs in KVM's stage-2 map path: mmu_lock held, atomic context. */
-static __always_inline void s2attr_on_map_walk(struct kvm_pgtable_walker *walker,
-					       u64 size)
+/*
+ * A Device or Normal-NC mapping is about to be installed: look its range
+ * up and set the attribute asked for. Out of line, so that the RAM path
+ * stays a few instructions long.
+ */
+static noinline void s2attr_rewrite(struct s2attr_map_data_head *map, u64 size,
+				    u64 attr, u64 field)
 {
 	const struct s2attr_snapshot *snap;
 	const struct s2attr_range *range;
-	struct s2attr_map_data_head *map;
 	enum s2attr_memattr want;
 	atomic64_t *counter;
-	u64 attr, field, new;
+	u64 new;
 
-	if ((unsigned long)walker->cb != s2attr_target.map_walker)
-		return;
-	map = walker->arg;
-	attr = READ_ONCE(map->attr);
-	field = (attr & S2ATTR_PTE_MEMATTR_MASK) >> S2ATTR_PTE_MEMATTR_SHIFT;
-	/* RAM and anything cacheable: the common case, never touched. */
-	if (field != S2ATTR_S2_DEVICE_NGNRE && field != S2ATTR_S2_NORMAL_NC)
-		return;
-
+	/* KVM holds mmu_lock; this also makes the snapshot's lifetime explicit. */
+	rcu_read_lock_sched_notrace();
 	snap = rcu_dereference_sched(s2attr_snapshot);
 	range = snap ? s2attr_ranges_lookup(snap->ranges, snap->nr, map->phys,
 					    size) : NULL;
@@ -122,31 +118,47 @@ static __always_inline void s2attr_on_map_walk(struct kvm_pgtable_walker *walker
 		want = S2ATTR_MEMATTR_DEVICE;
 		counter = &s2attr_default_rewrites;
 	} else {
-		return;
+		goto out;
 	}
 	new = s2attr_pte_set_memattr(attr, want, s2attr_fwb);
 	if (new != attr) {
 		WRITE_ONCE(map->attr, new);
 		atomic64_inc(counter);
 	}
+out:
+	rcu_read_unlock_sched_notrace();
+}
+
+/* Runs on every stage-2 walk: mmu_lock held, atomic context. */
+static __always_inline void s2attr_on_map_walk(struct kvm_pgtable_walker *walker,
+					       u64 size)
+{
+	struct s2attr_map_data_head *map;
+	u64 attr, field;
+
+	if ((unsigned long)walker->cb != s2attr_target.map_walker)
+		return;
+	map = walker->arg;
+	attr = READ_ONCE(map->attr);
+	field = (attr & S2ATTR_PTE_MEMATTR_MASK) >> S2ATTR_PTE_MEMATTR_SHIFT;
+	/* RAM and anything cacheable: the common case, never touched. */
+	if (field == S2ATTR_S2_DEVICE_NGNRE || field == S2ATTR_S2_NORMAL_NC)
+		s2attr_rewrite(map, size, attr, field);
 }
 
 static __always_inline void s2attr_on_walk(unsigned long arg0,
 					   unsigned long arg2,
 					   unsigned long arg3)
 {
-	rcu_read_lock_sched_notrace();
 #if S2ATTR_CAN_HOOK_WALK_DATA
 	if (s2attr_target.abi == S2ATTR_WALK_DATA_V1) {
 		struct s2attr_walk_data_v1 *data = (void *)arg0;
 
 		s2attr_on_map_walk(data->walker, data->end - data->addr);
-		rcu_read_unlock_sched_notrace();
 		return;
 	}
 #endif
 	s2attr_on_map_walk((struct kvm_pgtable_walker *)arg3, arg2);
-	rcu_read_unlock_sched_notrace();
 }
 
 static void notrace s2attr_ftrace_func(unsigned long ip,
