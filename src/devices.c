@@ -178,6 +178,46 @@ static struct s2attr_entry *s2attr_find(u32 bdf)
 	return NULL;
 }
 
+/* Change a listed entry's attribute; on failure, keep the old one. */
+static int s2attr_entry_set_memattr(struct s2attr_entry *e,
+				    enum s2attr_memattr memattr)
+{
+	enum s2attr_memattr old = e->memattr;
+	int err;
+
+	lockdep_assert_held(&s2attr_devices_lock);
+	if (old == memattr)
+		return 0;
+	WRITE_ONCE(e->memattr, memattr);
+	err = s2attr_publish(NULL, false);
+	if (err) {
+		WRITE_ONCE(e->memattr, old);
+		s2attr_publish(NULL, false);
+	}
+	return err;
+}
+
+/* Take e off the list and out of the snapshot; the caller then drops it. */
+static void s2attr_entry_unlink(struct s2attr_entry *e)
+{
+	lockdep_assert_held(&s2attr_devices_lock);
+	list_del(&e->node);
+	s2attr_nr_entries--;
+	e->listed = false;
+	s2attr_publish(NULL, false);
+}
+
+/*
+ * Drop an unlinked entry, outside the lock: removing its sysfs files waits
+ * for their readers and writers, which take the lock themselves.
+ */
+static void s2attr_entry_put(struct s2attr_entry *e)
+{
+	/* The old snapshot may still point at e->rewrites. */
+	synchronize_rcu();
+	kobject_put(&e->kobj);
+}
+
 #define to_entry(k) container_of(k, struct s2attr_entry, kobj)
 
 static ssize_t memattr_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -191,24 +231,14 @@ static ssize_t memattr_store(struct kobject *kobj, struct kobj_attribute *attr,
 			     const char *buf, size_t count)
 {
 	struct s2attr_entry *e = to_entry(kobj);
-	enum s2attr_memattr memattr, old;
+	enum s2attr_memattr memattr;
 	int err;
 
 	err = s2attr_memattr_parse(buf, count, &memattr);
 	if (err)
 		return err;
 	mutex_lock(&s2attr_devices_lock);
-	if (!e->listed) {
-		err = -ENOENT;
-	} else if (e->memattr != memattr) {
-		old = e->memattr;
-		WRITE_ONCE(e->memattr, memattr);
-		err = s2attr_publish(NULL, false);
-		if (err) {
-			WRITE_ONCE(e->memattr, old);
-			s2attr_publish(NULL, false);
-		}
-	}
+	err = e->listed ? s2attr_entry_set_memattr(e, memattr) : -ENOENT;
 	mutex_unlock(&s2attr_devices_lock);
 	return err ? err : count;
 }
@@ -272,19 +302,12 @@ int s2attr_device_set(u32 bdf, enum s2attr_memattr memattr)
 {
 	char name[S2ATTR_BDF_STRLEN];
 	struct s2attr_entry *e;
-	enum s2attr_memattr old;
 	int err;
 
 	mutex_lock(&s2attr_devices_lock);
 	e = s2attr_find(bdf);
 	if (e) {
-		old = e->memattr;
-		WRITE_ONCE(e->memattr, memattr);
-		err = s2attr_publish(NULL, false);
-		if (err) {
-			WRITE_ONCE(e->memattr, old);
-			s2attr_publish(NULL, false);
-		}
+		err = s2attr_entry_set_memattr(e, memattr);
 		goto out;
 	}
 	err = -ENOSPC;
@@ -310,13 +333,9 @@ int s2attr_device_set(u32 bdf, enum s2attr_memattr memattr)
 	s2attr_nr_entries++;
 	err = s2attr_publish(NULL, false);
 	if (err) {
-		list_del(&e->node);
-		s2attr_nr_entries--;
-		e->listed = false;
-		s2attr_publish(NULL, false);
+		s2attr_entry_unlink(e);
 		mutex_unlock(&s2attr_devices_lock);
-		synchronize_rcu();
-		kobject_put(&e->kobj);
+		s2attr_entry_put(e);
 		return err;
 	}
 out:
@@ -324,28 +343,18 @@ out:
 	return err;
 }
 
-/*
- * The entry's sysfs files are removed outside the lock: removal waits for
- * their readers and writers, which take the lock themselves.
- */
 int s2attr_device_remove(u32 bdf)
 {
 	struct s2attr_entry *e;
 
 	mutex_lock(&s2attr_devices_lock);
 	e = s2attr_find(bdf);
-	if (!e) {
-		mutex_unlock(&s2attr_devices_lock);
-		return -ENOENT;
-	}
-	list_del(&e->node);
-	s2attr_nr_entries--;
-	e->listed = false;
-	s2attr_publish(NULL, false);
+	if (e)
+		s2attr_entry_unlink(e);
 	mutex_unlock(&s2attr_devices_lock);
-	/* The old snapshot may still point at e->rewrites. */
-	synchronize_rcu();
-	kobject_put(&e->kobj);
+	if (!e)
+		return -ENOENT;
+	s2attr_entry_put(e);
 	return 0;
 }
 
