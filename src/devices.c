@@ -9,6 +9,12 @@
  * whole snapshot and publishes it with RCU: the hook runs under KVM's
  * mmu_lock with preemption disabled, where nothing may sleep or look PCI
  * devices up.
+ *
+ * Adding and removing entries is also serialised as a whole by
+ * s2attr_entries_lock, held until a removed entry's sysfs directory is
+ * gone, so that an add of the same address never meets its old directory.
+ * Only add, remove and unload take it; an entry's own files do not, so
+ * waiting for them to drain under it cannot deadlock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -46,6 +52,7 @@ struct s2attr_snapshot __rcu *s2attr_snapshot;
 enum s2attr_default s2attr_default_memattr;
 atomic64_t s2attr_default_rewrites;
 
+static DEFINE_MUTEX(s2attr_entries_lock);
 static DEFINE_MUTEX(s2attr_devices_lock);
 static LIST_HEAD(s2attr_entries);
 static u32 s2attr_nr_entries;
@@ -304,6 +311,7 @@ int s2attr_device_set(u32 bdf, enum s2attr_memattr memattr)
 	struct s2attr_entry *e;
 	int err;
 
+	mutex_lock(&s2attr_entries_lock);
 	mutex_lock(&s2attr_devices_lock);
 	e = s2attr_find(bdf);
 	if (e) {
@@ -336,10 +344,12 @@ int s2attr_device_set(u32 bdf, enum s2attr_memattr memattr)
 		s2attr_entry_unlink(e);
 		mutex_unlock(&s2attr_devices_lock);
 		s2attr_entry_put(e);
+		mutex_unlock(&s2attr_entries_lock);
 		return err;
 	}
 out:
 	mutex_unlock(&s2attr_devices_lock);
+	mutex_unlock(&s2attr_entries_lock);
 	return err;
 }
 
@@ -347,15 +357,16 @@ int s2attr_device_remove(u32 bdf)
 {
 	struct s2attr_entry *e;
 
+	mutex_lock(&s2attr_entries_lock);
 	mutex_lock(&s2attr_devices_lock);
 	e = s2attr_find(bdf);
 	if (e)
 		s2attr_entry_unlink(e);
 	mutex_unlock(&s2attr_devices_lock);
-	if (!e)
-		return -ENOENT;
-	s2attr_entry_put(e);
-	return 0;
+	if (e)
+		s2attr_entry_put(e);
+	mutex_unlock(&s2attr_entries_lock);
+	return e ? 0 : -ENOENT;
 }
 
 static int s2attr_pci_notify(struct notifier_block *nb, unsigned long action,
@@ -393,6 +404,7 @@ static void s2attr_devices_free(void)
 	struct s2attr_entry *e, *tmp;
 	LIST_HEAD(dead);
 
+	mutex_lock(&s2attr_entries_lock);
 	mutex_lock(&s2attr_devices_lock);
 	list_splice_init(&s2attr_entries, &dead);
 	s2attr_nr_entries = 0;
@@ -403,6 +415,7 @@ static void s2attr_devices_free(void)
 	synchronize_rcu();
 	list_for_each_entry_safe(e, tmp, &dead, node)
 		kobject_put(&e->kobj);
+	mutex_unlock(&s2attr_entries_lock);
 }
 
 int s2attr_devices_init(struct kobject *parent,

@@ -170,9 +170,15 @@ static void notrace s2attr_ftrace_func(unsigned long ip,
 		       s2attr_fregs_arg(fregs, 3));
 }
 
+/*
+ * PERMANENT: with kernel.ftrace_enabled=0 the callback would silently not
+ * run; this makes registration fail there (so "auto" falls back to a
+ * kprobe) and the sysctl refuse to turn ftrace off while it is registered.
+ */
 static struct ftrace_ops s2attr_ftrace_ops = {
 	.func = s2attr_ftrace_func,
-	.flags = S2ATTR_FTRACE_SAVE_REGS | S2ATTR_FTRACE_RECURSION_FLAGS,
+	.flags = S2ATTR_FTRACE_SAVE_REGS | S2ATTR_FTRACE_RECURSION_FLAGS |
+		 FTRACE_OPS_FL_PERMANENT,
 };
 
 static int s2attr_kprobe_pre(struct kprobe *p, struct pt_regs *regs)

@@ -222,13 +222,14 @@ static int __init s2attr_init(void)
 		goto free_entries;
 	}
 
+	/*
+	 * add, remove and default appear last and go first: before them no
+	 * write can reach a half-built (or half-torn-down) device table.
+	 */
 	err = -ENOMEM;
 	s2attr_kobj = kobject_create_and_add("kvm_s2attr", kernel_kobj);
 	if (!s2attr_kobj)
 		goto free_entries;
-	err = sysfs_create_group(s2attr_kobj, &s2attr_group);
-	if (err)
-		goto put_kobj;
 	err = s2attr_devices_init(s2attr_kobj, entries, nr);
 	if (err)
 		goto put_kobj;
@@ -239,6 +240,9 @@ static int __init s2attr_init(void)
 		s2attr_refuse(err, why, "check that ftrace and kprobes are enabled (CONFIG_FTRACE, CONFIG_KPROBES) and not in use by lockdown");
 		goto exit_devices;
 	}
+	err = sysfs_create_group(s2attr_kobj, &s2attr_group);
+	if (err)
+		goto stop_hook;
 	kfree(entries);
 
 	pr_info("KVM %s, FWB %s, stock Normal-NC for vfio-pci %s; hooked %s by %s; %u device(s) listed, default %s\n",
@@ -249,6 +253,8 @@ static int __init s2attr_init(void)
 		s2attr_default_name(s2attr_default_memattr));
 	return 0;
 
+stop_hook:
+	s2attr_hook_stop();
 exit_devices:
 	s2attr_devices_exit();
 put_kobj:
@@ -264,6 +270,8 @@ free_entries:
  */
 static void __exit s2attr_exit(void)
 {
+	/* Waits for writes in progress; none can start afterwards. */
+	sysfs_remove_group(s2attr_kobj, &s2attr_group);
 	s2attr_hook_stop();
 	s2attr_devices_exit();
 	kobject_put(s2attr_kobj);

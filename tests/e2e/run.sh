@@ -3,7 +3,7 @@
 #
 # tests/e2e/run.sh: end-to-end tests on Debian's own arm64 kernels.
 #
-#   tests/e2e/run.sh [--kernels "bullseye bookworm trixie sid"] [--modes "vhe nvhe"]
+#   tests/e2e/run.sh [--kernels "bullseye bookworm trixie sid"] [--modes "vhe nvhe protected"]
 #                    [--scenarios "stock"] [--timeout SECONDS] [--icount]
 #
 # --icount runs QEMU single-threaded with -icount shift=0,sleep=off, so the
@@ -68,7 +68,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 for m in $modes; do
-	case $m in vhe|nvhe) ;; *) die "unknown mode '$m' (vhe, nvhe)" ;; esac
+	case $m in vhe|nvhe|protected) ;; *) die "unknown mode '$m' (vhe, nvhe, protected)" ;; esac
 done
 
 OUT=$top/out/e2e
@@ -371,6 +371,10 @@ boot_one() {
 		else
 			cpu=cortex-a72
 		fi
+	elif [ "$mode" = protected ]; then
+		# pKVM (5.12+): for refusal tests; 5.10 has no such mode.
+		kvmarg=" kvm-arm.mode=protected"
+		append="$append$kvmarg"
 	fi
 	for d in "${DEVS[@]}"; do
 		read -r dname size slot <<<"$d"
