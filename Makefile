@@ -4,9 +4,11 @@
 #
 #   make                  build for the running kernel
 #   make KDIR=<tree>      build against any configured tree or headers
-#   make check            the whole test suite (unit, matrix, end-to-end)
+#   make check            the whole test suite: unit, fuzz (short), style,
+#                         matrix, end-to-end in QEMU, packaging
 #   make matrix           cross-build for every supported Debian kernel
 #   make unit             user-space unit tests of the pure logic
+#   make fuzz             a short libFuzzer run of the parsers (long: make -C tests/fuzz long)
 #   make style            checkpatch on src/
 #   make bench            stage-2 fault cost with and without the module
 
@@ -16,7 +18,7 @@ SRC := $(CURDIR)
 CONFIG_H := $(CURDIR)/kvm_s2attr_config.h
 CONFTEST_SRC := $(wildcard $(SRC)/src/conftest/*.c)
 
-.PHONY: all module clean unit matrix e2e check style bench
+.PHONY: all module clean unit matrix e2e check style bench fuzz
 
 all: module
 
@@ -38,10 +40,16 @@ unit:
 matrix:
 	bash scripts/build-matrix.sh
 
-# The stock kernels' own behaviour, then the module's, on every kernel
-# in VHE and nVHE.
+# On every kernel in VHE and nVHE: the stock kernels' own behaviour, the
+# module's, its robustness and the status tool; then, in protected mode
+# (5.12+), that the module refuses to load.
 e2e:
-	bash tests/e2e/run.sh --scenarios "stock module"
+	bash tests/e2e/run.sh --scenarios "stock module robust tool"
+	bash tests/e2e/run.sh --modes protected --kernels "bookworm trixie sid" \
+		--scenarios refuse
+
+fuzz:
+	$(MAKE) -C tests/fuzz check
 
 style:
 	bash scripts/style.sh
@@ -50,7 +58,7 @@ style:
 bench:
 	bash scripts/bench.sh
 
-check: unit style matrix e2e
+check: unit fuzz style matrix e2e pkg-check
 
 # ---- packaging and the demo ----
 #   make dkms-install     install this checkout with DKMS (root)

@@ -1,0 +1,160 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# tests/pkg/run.sh [SUITE...]: the packaging tests ("make pkg-check"), TAP on
+# stdout, summary in build/pkg/summary.txt:
+#   - the kvm-s2attr tool on a fake sysfs (tool-test.sh);
+#   - "make deb" builds kvm-s2attr-dkms_<VERSION>_all.deb; its contents and
+#     control data are what they should be;
+#   - "dkms build" of the source the .deb installs succeeds for every
+#     kernel of the matrix (default: all four), cross-built, signed with a
+#     throwaway key; vermagic and signature checked (dkms-build.sh);
+#   - a build asked to be signed that comes out unsigned is caught, both by
+#     dkms-build.sh and by "make dkms-install" (tools/dkms-install.sh), which
+#     is run into temporary trees.
+# Needs root (chroots, mount namespaces), dkms, dh-dkms, debhelper.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+# shellcheck source=../../scripts/common.sh
+. "$top/scripts/common.sh"
+suites=${*:-$SUITES_ALL}
+W=$top/build/pkg
+rm -rf "$W"
+mkdir -p "$W"
+n=0 failed=0
+summary=()
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() {
+	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
+	local l; for l in "$@"; do while IFS= read -r x; do echo "#   $x"; done <<<"$l"; done
+}
+check() { local name=$1; shift; if out=$("$@" 2>&1); then ok "$name"; else nok "$name" "$out"; fi; }
+
+echo "TAP version 13"
+# 1. The tool on a fake sysfs.
+if bash "$here/tool-test.sh" >"$W/tool-test.tap" 2>&1; then
+	ok "tool-test: $(tail -n 1 "$W/tool-test.tap" | sed 's/^# tool-test: //')"
+else
+	nok "tool-test" "$(grep -A3 '^not ok' "$W/tool-test.tap")"
+fi
+
+# 2. The package.
+ver=$(cat "$top/VERSION")
+t0=$(date +%s)
+if deb=$(bash "$top/tools/mkdeb.sh" "$W/deb" 2>"$W/mkdeb.err"); then
+	ok "make deb: $(basename "$deb") in $(( $(date +%s) - t0 ))s, $(stat -c %s "$deb") bytes"
+	summary+=("deb: $(basename "$deb") $(stat -c %s "$deb") bytes")
+else
+	nok "make deb" "$(cat "$W/mkdeb.err")"
+	echo "1..$n"
+	exit 1
+fi
+check "checkout left clean by make deb" test ! -e "$top/debian/kvm-s2attr-dkms"
+dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's#^\./#/#' >"$W/contents"
+for f in /usr/src/kvm-s2attr-$ver/dkms.conf /usr/src/kvm-s2attr-$ver/Makefile \
+	/usr/src/kvm-s2attr-$ver/Kbuild /usr/src/kvm-s2attr-$ver/VERSION \
+	/usr/src/kvm-s2attr-$ver/scripts/conftest.sh /usr/src/kvm-s2attr-$ver/src/main.c \
+	/usr/src/kvm-s2attr-$ver/src/compat/compat.h /usr/src/kvm-s2attr-$ver/src/conftest/sanity.c \
+	/usr/src/kvm-s2attr-$ver/src/conftest/exports \
+	/usr/sbin/kvm-s2attr /etc/modprobe.d/kvm-s2attr.conf \
+	/usr/share/doc/kvm-s2attr-dkms/README.md /usr/share/doc/kvm-s2attr-dkms/copyright \
+	/usr/share/doc/kvm-s2attr-dkms/sysfs-kernel-kvm_s2attr /usr/share/doc/kvm-s2attr-dkms/kvm-s2attr.rst \
+	/usr/share/man/man8/kvm-s2attr.8.gz; do
+	# dh_compress gzips documentation larger than 4 KiB.
+	check "deb contains $f" sh -c "grep -qxF '$f' '$W/contents' || grep -qxF '$f.gz' '$W/contents'"
+done
+check "deb: no build output, tests or VCS files in the source" \
+	sh -c "! grep -E '\\.(o|ko|cmd|mod)\$|/\\.conftest|/tests/|/\\.git|kvm_s2attr_config\\.h' '$W/contents'"
+check "deb: tool is executable (-rwxr-xr-x)" \
+	sh -c "dpkg-deb -c '$deb' | grep -E '^-rwxr-xr-x .* \\./usr/sbin/kvm-s2attr\$'"
+field() { dpkg-deb -f "$deb" "$1"; }
+check "deb: Package kvm-s2attr-dkms" test "$(field Package)" = kvm-s2attr-dkms
+check "deb: Version $ver" test "$(field Version)" = "$ver"
+check "deb: Architecture all" test "$(field Architecture)" = all
+check "deb: Depends on dkms ($(field Depends))" sh -c "dpkg-deb -f '$deb' Depends | grep -qE '(^|, )dkms( |,|\$)'"
+x=$W/x
+rm -rf "$x"
+mkdir -p "$x/root" "$x/ctl"
+dpkg-deb -x "$deb" "$x/root"
+dpkg-deb -e "$deb" "$x/ctl"
+conf=$x/root/usr/src/kvm-s2attr-$ver/dkms.conf
+check "dkms.conf: PACKAGE_VERSION=\"$ver\" (dh_dkms -V)" grep -qx "PACKAGE_VERSION=\"$ver\"" "$conf"
+check "dkms.conf: PACKAGE_NAME, BUILT_MODULE_NAME, AUTOINSTALL, BUILD_EXCLUSIVE_*" sh -c "
+	grep -qx 'PACKAGE_NAME=\"kvm-s2attr\"' '$conf' && grep -qx 'BUILT_MODULE_NAME\[0\]=\"kvm_s2attr\"' '$conf' &&
+	grep -qx 'AUTOINSTALL=\"yes\"' '$conf' && grep -qx 'BUILD_EXCLUSIVE_ARCH=\"aarch64\"' '$conf' &&
+	grep -qx 'BUILD_EXCLUSIVE_CONFIG=\"CONFIG_KVM CONFIG_KPROBES CONFIG_FUNCTION_TRACER\"' '$conf'"
+check "postinst registers with dkms (dh_dkms)" grep -q 'dkms' "$x/ctl/postinst"
+check "prerm removes from dkms" grep -q 'dkms remove' "$x/ctl/prerm"
+check "conffiles: /etc/modprobe.d/kvm-s2attr.conf" grep -qx /etc/modprobe.d/kvm-s2attr.conf "$x/ctl/conffiles"
+check "modprobe.d example: every line a comment" sh -c "! grep -vE '^(#|\$)' '$x/root/etc/modprobe.d/kvm-s2attr.conf'"
+check "modprobe.d example: options line, once uncommented, names the module" \
+	grep -qE '^#options kvm_s2attr devices=' "$x/root/etc/modprobe.d/kvm-s2attr.conf"
+check "installed tool parses (sh -n) and prints help" sh -c "sh -n '$x/root/usr/sbin/kvm-s2attr' && sh '$x/root/usr/sbin/kvm-s2attr' help | grep -q 'Exit codes'"
+if command -v lintian >/dev/null; then
+	lintian "$deb" >"$W/lintian.txt" 2>&1 || true
+	echo "# lintian: $(grep -c '^E:' "$W/lintian.txt") errors, $(grep -c '^W:' "$W/lintian.txt") warnings (build/pkg/lintian.txt)"
+fi
+
+# 3. dkms build of the installed source tree, every kernel, signed.
+for s in $suites; do
+	t0=$(date +%s)
+	if res=$(bash "$here/dkms-build.sh" "$s" "$x/root/usr/src" "$W/dkms-$s" sign 2>"$W/dkms-$s.err"); then
+		ok "dkms build $s: $res ($(( $(date +%s) - t0 ))s)"
+		summary+=("dkms: $res")
+	else
+		nok "dkms build $s" "$res" "$(tail -n 40 "$W/dkms-$s.err")"
+		summary+=("dkms: FAIL $s")
+	fi
+done
+
+# 4. Signing asked for, sign-file missing: dkms builds and says nothing
+# fatal; the check must turn that into a failure.
+s=${suites%% *}
+bash "$here/dkms-build.sh" "$s" "$x/root/usr/src" "$W/dkms-$s-broken" sign-broken >"$W/broken.out" 2>"$W/broken.err"
+rc=$?
+if [ "$rc" = 3 ] && grep -q "not signed" "$W/broken.out"; then
+	ok "unsigned module when signing was asked for is an error ($s: exit 3, dkms said: $(grep -m1 "won't be signed" "$W/dkms-$s-broken/dkms.log"))"
+else
+	nok "unsigned module when signing was asked for is an error" "exit $rc" "$(cat "$W/broken.out" "$W/broken.err")"
+fi
+check "check-signed.sh: unsigned .ko fails" sh -c "! sh '$top/tools/check-signed.sh' '$W/dkms-$s-broken'/dkms/kvm-s2attr/$ver/*/aarch64/module/kvm_s2attr.ko"
+check "check-signed.sh: signed .ko passes" sh "$top/tools/check-signed.sh" "$W/dkms-$s/dkms/kvm-s2attr/$ver/"*/aarch64/module/kvm_s2attr.ko
+
+# 5. "make dkms-install" from the checkout, into temporary trees, cross
+# (bookworm: this machine's gcc-12), signing required but not configured:
+# the module builds, and dkms-install must refuse it.
+envfile=$("$top/scripts/fetch-kernel.sh" bookworm)
+# shellcheck disable=SC1090
+. "$envfile"
+if [ "$("$top/scripts/toolchain.sh" bookworm "$GCC")" = host ]; then
+	d=$W/dkms-install
+	mkdir -p "$d"/{src,prefix,etc,dkms,conf.d,bin}
+	ln -sf "$(command -v aarch64-linux-gnu-strip)" "$d/bin/strip"
+	printf 'sign_file=%s\n' "$d/no-such-sign-file" >"$d/conf.d/nosign.conf"
+	unshare --mount --propagation private sh -c '
+		mount --bind "$1/conf.d" /etc/dkms/framework.conf.d &&
+		cd "$2" && PATH=$1/bin:$PATH ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
+		SRC_TREE=$1/src PREFIX=$1/prefix ETC=$1/etc DKMS_STEPS="add build" \
+		DKMS_OPTS="--dkmstree $1/dkms --sourcetree $1/src --kernelsourcedir $3" \
+		KVM_S2ATTR_REQUIRE_SIGNED=1 make dkms-install KVER=$4/aarch64
+	' sh "$d" "$top" "$KDIR" "$KVER" >"$d/log" 2>&1
+	rc=$?
+	ko=$d/dkms/kvm-s2attr/$ver/$KVER/aarch64/module/kvm_s2attr.ko
+	if [ "$rc" != 0 ] && grep -q "is not signed" "$d/log" && [ -f "$ko" ]; then
+		ok "make dkms-install: built for $KVER, refused unsigned under KVM_S2ATTR_REQUIRE_SIGNED=1"
+	else
+		nok "make dkms-install: refuses an unsigned module" "exit $rc" "$(tail -n 30 "$d/log")"
+	fi
+	check "make dkms-install: source in SRC_TREE/kvm-s2attr-$ver with PACKAGE_VERSION=\"$ver\"" \
+		grep -qx "PACKAGE_VERSION=\"$ver\"" "$d/src/kvm-s2attr-$ver/dkms.conf"
+	check "make dkms-install: vermagic $KVER" sh -c "modinfo -F vermagic '$ko' | grep -q '^$KVER '"
+	check "make dkms-install: tool and modprobe.d example installed" \
+		test -x "$d/prefix/sbin/kvm-s2attr" -a -f "$d/etc/modprobe.d/kvm-s2attr.conf"
+fi
+
+echo "1..$n"
+{
+	echo "# ---- pkg-check: $n tests, $failed failed ----"
+	for l in "${summary[@]}"; do echo "# $l"; done
+} | tee "$W/summary.txt"
+[ "$failed" = 0 ]

@@ -1,0 +1,131 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# tool-test.sh: tools/kvm-s2attr on this (x86_64) host against a fake
+# /sys/kernel/kvm_s2attr (KVM_S2ATTR_SYSFS), under dash: exit codes,
+# status text, --json (checked by tests/pkg/json-check.awk and, if there,
+# python3) and --prometheus. The real module is exercised in the QEMU
+# guest by tests/e2e/scenarios/tool.sh.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+tool=$top/tools/kvm-s2attr
+sh=$(command -v dash || command -v sh)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0 failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+# t NAME WANT-RC [env...] -- ARGS: run the tool, check its exit status.
+t() {
+	local name=$1 want=$2 rc
+	shift 2
+	local envs=()
+	while [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	env "${envs[@]}" "$sh" "$tool" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" = "$want" ]; then ok "$name (exit $rc)"; else nok "$name" "exit $rc, want $want" "$(cat "$tmp/out" "$tmp/err")"; fi
+}
+has() { if grep -qE -- "$2" "$3"; then ok "$1"; else nok "$1" "no /$2/ in:" "$(cat "$3")"; fi; }
+
+S=$tmp/sys
+arm=(KVM_S2ATTR_ARCH=aarch64 KVM_S2ATTR_DEV_KVM=/dev/null KVM_S2ATTR_SYSFS="$S")
+
+t "x86 host: status is unsupported" 4 KVM_S2ATTR_SYSFS="$S" KVM_S2ATTR_ARCH=x86_64 -- status
+has "x86 host: message names the arch" "unsupported host: this host is x86_64" "$tmp/err"
+t "arm64 without /dev/kvm: unsupported" 4 KVM_S2ATTR_SYSFS="$S" KVM_S2ATTR_ARCH=aarch64 KVM_S2ATTR_DEV_KVM="$tmp/nokvm" -- status
+has "no KVM: message" "KVM is not available" "$tmp/err"
+t "arm64, not loaded: status" 3 "${arm[@]}" -- status
+has "not loaded: message" "module is not loaded: run 'modprobe kvm_s2attr'" "$tmp/err"
+t "not loaded: set" 3 "${arm[@]}" -- set 01:00.0 normal-nc
+t "not loaded: --json" 3 "${arm[@]}" -- status --json
+has "not loaded: json says loaded false" '"loaded":false' "$tmp/out"
+t "not loaded: --prometheus exits 0" 0 "${arm[@]}" -- status --prometheus
+has "not loaded: kvm_s2attr_loaded 0" '^kvm_s2attr_loaded 0$' "$tmp/out"
+t "x86: --prometheus supported 0" 0 KVM_S2ATTR_SYSFS="$S" KVM_S2ATTR_ARCH=x86_64 -- status --prometheus
+has "x86: kvm_s2attr_supported 0" '^kvm_s2attr_supported 0$' "$tmp/out"
+
+t "no arguments: usage" 2 "${arm[@]}" --
+t "unknown command" 2 "${arm[@]}" -- frobnicate
+t "status --yaml" 2 "${arm[@]}" -- status --yaml
+t "set, malformed BDF" 2 "${arm[@]}" -- set zz:00.0 normal-nc
+t "set, device 0x20" 2 "${arm[@]}" -- set 00:20.0 normal-nc
+t "set, function 8" 2 "${arm[@]}" -- set 00:03.8 normal-nc
+t "set, bad memattr" 2 "${arm[@]}" -- set 00:03.0 cacheable
+t "set, missing memattr" 2 "${arm[@]}" -- set 00:03.0
+t "unset, no BDF" 2 "${arm[@]}" -- unset
+t "default maybe" 2 "${arm[@]}" -- default maybe
+t "help" 0 "${arm[@]}" -- help
+has "help lists exit codes" "3  the kvm_s2attr module is not loaded" "$tmp/out"
+
+# A loaded module, as sysfs would show it.
+mkdir -p "$S/devices/0000:00:03.0" "$S/devices/0000:0a:1f.7"
+printf 'vhe\n' >"$S/kvm_mode"; printf '1\n' >"$S/fwb"; printf '0\n' >"$S/kernel_nc"
+printf 'ftrace kvm_pgtable_walk\n' >"$S/hook"; printf 'kernel\n' >"$S/default"
+printf '7\n' >"$S/default_rewrites"; : >"$S/add"; : >"$S/remove"
+printf 'normal-nc\n' >"$S/devices/0000:00:03.0/memattr"
+printf '256\n' >"$S/devices/0000:00:03.0/rewrites"
+printf 'present vfio-pci bar0=0x10000000-0x100000ff bar2=0x8000000000-0x80000fffff\n' >"$S/devices/0000:00:03.0/state"
+printf 'device\n' >"$S/devices/0000:0a:1f.7/memattr"
+printf '0\n' >"$S/devices/0000:0a:1f.7/rewrites"
+printf 'absent\n' >"$S/devices/0000:0a:1f.7/state"
+
+t "loaded: status" 0 "${arm[@]}" -- status
+has "status: KVM mode" "KVM mode: +vhe" "$tmp/out"
+has "status: hook" "hook: +ftrace kvm_pgtable_walk" "$tmp/out"
+has "status: present device row" "^0000:00:03.0 +normal-nc +yes +vfio-pci +256 +bar0=0x10000000-0x100000ff bar2=0x8000000000-0x80000fffff$" "$tmp/out"
+has "status: absent device row" "^0000:0a:1f.7 +device +no +- +0 +-$" "$tmp/out"
+t "loaded: --json" 0 "${arm[@]}" -- status --json
+cp "$tmp/out" "$tmp/json"
+if awk -f "$here/json-check.awk" "$tmp/json" 2>"$tmp/err"; then ok "json: well-formed (json-check.awk)"; else nok "json: well-formed" "$(cat "$tmp/err")" "$(cat "$tmp/json")"; fi
+if awk -f "$here/json-check.awk" <<<'{"a":[1,}' 2>/dev/null; then nok "json-check.awk rejects broken JSON"; else ok "json-check.awk rejects broken JSON"; fi
+if command -v python3 >/dev/null; then
+	if python3 - "$tmp/json" <<'PY' >"$tmp/py" 2>&1; then ok "json: python3 reads the expected values"; else nok "json: python3" "$(cat "$tmp/py")" "$(cat "$tmp/json")"; fi
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["loaded"] is True and d["supported"] is True, d
+assert d["kvm_mode"] == "vhe" and d["fwb"] is True and d["kernel_nc"] is False, d
+assert d["hook"] == "ftrace kvm_pgtable_walk" and d["default"] == "kernel" and d["default_rewrites"] == 7, d
+a, b = d["devices"]
+assert a == {"bdf": "0000:00:03.0", "memattr": "normal-nc", "present": True, "driver": "vfio-pci", "rewrites": 256,
+             "bars": [{"bar": 0, "start": "0x10000000", "end": "0x100000ff"},
+                      {"bar": 2, "start": "0x8000000000", "end": "0x80000fffff"}]}, a
+assert b == {"bdf": "0000:0a:1f.7", "memattr": "device", "present": False, "driver": None, "rewrites": 0, "bars": []}, b
+PY
+fi
+t "loaded: --prometheus" 0 "${arm[@]}" -- status --prometheus
+for re in '^kvm_s2attr_loaded 1$' '^kvm_s2attr_supported 1$' '^kvm_s2attr_devices_listed 2$' \
+	'^kvm_s2attr_default_rewrites_total 7$' \
+	'^kvm_s2attr_rewrites_total\{bdf="0000:00:03.0",memattr="normal-nc"\} 256$' \
+	'^kvm_s2attr_device_present\{bdf="0000:00:03.0",driver="vfio-pci"\} 1$' \
+	'^kvm_s2attr_device_present\{bdf="0000:0a:1f.7",driver="-"\} 0$' \
+	'^kvm_s2attr_info\{kvm_mode="vhe",fwb="1",kernel_nc="0",hook="ftrace kvm_pgtable_walk",default="kernel"\} 1$' \
+	'^# TYPE kvm_s2attr_rewrites_total counter$'; do
+	has "prometheus: $re" "$re" "$tmp/out"
+done
+# Every line a comment or "name{labels} value" (text exposition format).
+if grep -vqE '^(# (HELP|TYPE) .*|[a-z0-9_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [0-9]+)$' "$tmp/out"; then
+	nok "prometheus: every line well-formed" "$(grep -vE '^(# (HELP|TYPE) .*|[a-z0-9_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [0-9]+)$' "$tmp/out")"
+else
+	ok "prometheus: every line well-formed"
+fi
+t "set (fake sysfs reads back normal-nc)" 0 "${arm[@]}" -- set 00:03.0 normal-nc
+has "set: writes the canonical BDF" '^0000:00:03.0 normal-nc$' "$S/add"
+t "set upper-case BDF" 0 "${arm[@]}" -- set 0000:0A:1F.7 device
+has "set: canonical lower case" '^0000:0a:1f.7 device$' "$S/add"
+t "set, read-back mismatch is an error" 1 "${arm[@]}" -- set 00:03.0 device
+t "unset unlisted" 1 "${arm[@]}" -- unset 00:05.0
+has "unset unlisted: message" "not listed" "$tmp/err"
+t "unset listed" 0 "${arm[@]}" -- unset 0a:1f.7
+has "unset: writes remove" '^0000:0a:1f.7$' "$S/remove"
+t "default (show)" 0 "${arm[@]}" -- default
+has "default: shows" '^default: kernel$' "$tmp/out"
+chmod 0444 "$S/remove"
+if [ "$(id -u)" != 0 ]; then
+	t "unset, sysfs not writable" 1 "${arm[@]}" -- unset 00:03.0
+fi
+
+echo "1..$n"
+[ "$failed" = 0 ] && echo "# tool-test: all $n passed" || echo "# tool-test: $failed of $n failed"
+[ "$failed" = 0 ]
