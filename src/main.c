@@ -22,8 +22,45 @@
 #include "host.h"
 #include "params.h"
 
-static char *devices_param = "";
-module_param_named(devices, devices_param, charp, 0444);
+/*
+ * devices= may list up to S2ATTR_MAX_DEVICES entries, far more than a
+ * charp parameter's 1024 characters hold: keep a copy of any length.
+ */
+static char *devices_param;
+
+static int s2attr_devices_param_set(const char *val,
+				    const struct kernel_param *kp)
+{
+	char *copy;
+
+	if (!val)	/* "devices" without "=" */
+		return -EINVAL;
+	copy = kstrdup(val, GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	kfree(devices_param);
+	devices_param = copy;
+	return 0;
+}
+
+static int s2attr_devices_param_get(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%s\n", devices_param ?: "");
+}
+
+static void s2attr_devices_param_free(void *arg)
+{
+	kfree(devices_param);
+	devices_param = NULL;
+}
+
+static const struct kernel_param_ops s2attr_devices_param_ops = {
+	.set = s2attr_devices_param_set,
+	.get = s2attr_devices_param_get,
+	.free = s2attr_devices_param_free,
+};
+
+module_param_cb(devices, &s2attr_devices_param_ops, NULL, 0444);
 MODULE_PARM_DESC(devices, "Listed devices: <BDF>=device|normal-nc[,...]");
 
 static char *default_param = "kernel";
