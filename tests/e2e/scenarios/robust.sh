@@ -248,9 +248,10 @@ rb_s2loop_check() {
 		e2e_pass "$1 ($rb_desc)"
 	else
 		rb_f=$(ls $R/"$2".fail.* 2>/dev/null | head -n 1)
-		e2e_fail "$1" "$rb_desc" "$(grep -v '^ok ' "$R/$2.runs" | head -n 5)" \
-			"${rb_f:+first failure ($rb_f):}" \
-			"$([ -z "$rb_f" ] || grep -E '^not ok|^#   |^Bail|stderr|error' "$rb_f" | head -n 12)"
+		# Runs lines are "<exit status> <map line or nomap>".
+		e2e_fail "$1" "$rb_desc" "failed runs: $(grep -v '^0 # s2test-map ' "$R/$2.runs" | head -n 5)" \
+			"${rb_f:+first failure ($rb_f, $(wc -l <"$rb_f") lines, last ones):}" \
+			"$([ -z "$rb_f" ] || tail -n 15 "$rb_f")"
 	fi
 }
 
