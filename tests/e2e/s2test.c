@@ -45,6 +45,7 @@
 #include <sys/mman.h>
 #include <sys/utsname.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 #include <linux/vfio.h>
@@ -283,6 +284,7 @@ static struct {
 	uint64_t seed;
 	int timeout_s;
 	bool selftest;
+	bool hold_vm;
 	bool page_align;	/* --align page: make block mappings impossible */
 } opt = { .bar = 2, .expect = "any", .timeout_s = 60 };
 
@@ -302,7 +304,8 @@ static void usage(const char *argv0)
 		"  --align MODE     block (default): hva = gpa = pa modulo 1 GiB, so\n"
 		"                   KVM may use block mappings; page: hva and gpa 4 KiB\n"
 		"                   off that, so it must use 4 KiB pages\n"
-		"  --selftest       only check the MemAttr decoder's table\n",
+		"  --selftest       only check the MemAttr decoder's table\n"
+		"  --hold-vm        only create an empty VM and keep it until killed\n",
 		argv0);
 	exit(2);
 }
@@ -316,6 +319,7 @@ static void parse_args(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "selftest", no_argument, NULL, 'S' },
+		{ "hold-vm", no_argument, NULL, 'H' },
 		{ "align", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
@@ -349,6 +353,9 @@ static void parse_args(int argc, char **argv)
 		case 'S':
 			opt.selftest = true;
 			break;
+		case 'H':
+			opt.hold_vm = true;
+			break;
 		case 'a':
 			if (!strcmp(optarg, "page"))
 				opt.page_align = true;
@@ -359,7 +366,7 @@ static void parse_args(int argc, char **argv)
 			usage(argv[0]);
 		}
 	}
-	if (opt.selftest)
+	if (opt.selftest || opt.hold_vm)
 		return;
 	if (optind != argc - 1 || opt.bar < 0 || opt.bar > 5)
 		usage(argv[0]);
@@ -386,6 +393,26 @@ static const char *expected_memattr(void)
 	if (uname(&u) || sscanf(u.release, "%d.%d", &maj, &min) != 2)
 		bail("cannot parse the kernel release for --expect kernel-default");
 	return (maj > 6 || (maj == 6 && min >= 9)) ? "normal-nc" : "device-ngnre";
+}
+
+/*
+ * Keep one VM in existence: the number of VMs then never drops to zero,
+ * which is when KVM turns the scheduler's preempt-notifier static key off
+ * (and on again with the next VM). See tests/e2e/scenarios/stress.sh.
+ */
+static int hold_vm(void)
+{
+	int kvm = open("/dev/kvm", O_RDWR), vm;
+
+	if (kvm < 0)
+		bail("open /dev/kvm");
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vm < 0)
+		bail("KVM_CREATE_VM");
+	printf("# s2test: holding VM fd %d\n", vm);
+	for (;;)
+		pause();
+	return 0;	/* not reached: killed by the scenario */
 }
 
 /* ---------------------------------------------------------- selftest -- */
@@ -525,6 +552,27 @@ static void on_alarm(int sig)
 {
 	(void)sig;
 	timed_out = 1;
+}
+
+/*
+ * A crash must say where: the harness keeps only this program's output.
+ * Which step ran last (g_step) and the faulting address and PC.
+ */
+static const char *volatile g_step = "start";
+
+static void on_fatal(int sig, siginfo_t *si, void *uc_)
+{
+	ucontext_t *uc = uc_;
+	char buf[200];
+	int n;
+
+	n = snprintf(buf, sizeof(buf),
+		     "Bail out! signal %d (code %d) at address %p, pc 0x%llx, during: %s\n",
+		     sig, si->si_code, si->si_addr,
+		     (unsigned long long)uc->uc_mcontext.pc, g_step);
+	if (n > 0)
+		(void)!write(STDOUT_FILENO, buf, (size_t)n);
+	_exit(128 + sig);
 }
 
 static void vm_create(struct vm *v, struct bar *b)
@@ -851,14 +899,22 @@ int main(int argc, char **argv)
 	parse_args(argc, argv);
 	if (opt.selftest)
 		return selftest();
+	if (opt.hold_vm)
+		return hold_vm();
 	if (!opt.seed)
 		opt.seed = ((uint64_t)time(NULL) << 32) ^ ((uint64_t)getpid() << 16) ^
 			   0x5332544553540000ULL;
 	expect_name = expected_memattr();
 	sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART: KVM_RUN gets EINTR */
+	sa.sa_sigaction = on_fatal;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
 
 	t0 = now_ms();
+	g_step = "bar_open";
 	bar_open(&b);
+	g_step = "allocating";
 	t_vfio = now_ms();
 	g_bar = &b;
 	pages = b.size / SZ_4K;
@@ -868,6 +924,7 @@ int main(int argc, char **argv)
 		bail("calloc");
 	g_touched = touched;
 
+	g_step = "vm_create";
 	vm_create(&v, &b);
 	g_gpa = v.bar_gpa;
 	gp = (struct guest_params *)(v.ram + PARAM_OFF);
@@ -875,6 +932,7 @@ int main(int argc, char **argv)
 	gp->count = touch_list(b.size, gp->offsets, touched);
 
 	/* Clear the first words of every page, then plant word0 of touched ones. */
+	g_step = "writing the BAR through the vfio mapping";
 	for (i = 0; i < pages; i++) {
 		volatile uint64_t *w = b.map + i * SZ_4K / 8;
 
@@ -888,6 +946,7 @@ int main(int argc, char **argv)
 	set_core_reg(&v, offsetof(struct kvm_regs, regs.pc), RAM_GPA);
 	set_core_reg(&v, offsetof(struct kvm_regs, regs.regs[0]), RAM_GPA + PARAM_OFF);
 	t_run0 = now_ms();
+	g_step = "running the guest";
 	ok = run_to_mmio(&v, &addr, &data);
 	if (ok)
 		tap_result(addr == MMIO_GPA && data == sum,
@@ -902,6 +961,7 @@ int main(int argc, char **argv)
 	t_run1 = now_ms();
 
 	/* Stage-2 read-back while the VM exists; RAM first, as a control. */
+	g_step = "reading back stage 2";
 	peek(&v, RAM_GPA, 1, &ram_e, &req);
 	fwb = req.info & S2PEEK_I_FWB;
 	lpa2 = req.info & S2PEEK_I_LPA2;

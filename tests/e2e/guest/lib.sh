@@ -43,8 +43,9 @@ e2e_fail() {
 	name=$1
 	shift
 	printf '# e2e-block %s\nnot ok 1 - %s\n' "$name" "$name" >&3
+	# A diagnostic may span lines: each one must stay a TAP comment.
 	for l in "$@"; do
-		echo "#   $l" >&3
+		printf '%s\n' "$l" | sed 's/^/#   /' >&3
 	done
 	echo 1..1 >&3
 	echo "e2e: NOT OK - $name: $*"
@@ -61,6 +62,49 @@ e2e_check() {
 		rc=$?
 		e2e_fail "$name" "command: $*" "exit status $rc" "$(cat /tmp/check.out)"
 	fi
+}
+
+# e2e_sigtrace_start / e2e_sigtrace_stop / e2e_sigtrace_dump: record, with
+# ftrace, every forced signal and its call stack (a test program killed by
+# a signal the kernel sent for its own reasons leaves no other trace).
+E2E_TRACE=/sys/kernel/debug/tracing
+e2e_sigtrace_start() {
+	[ -w $E2E_TRACE/set_ftrace_filter ] || return 0
+	: >$E2E_TRACE/set_ftrace_filter
+	for f in force_sig force_sigsegv force_fatal_sig force_sig_fault \
+		arm64_force_sig_fault force_sig_fault_to_task; do
+		echo $f >>$E2E_TRACE/set_ftrace_filter 2>/dev/null
+	done
+	# An empty filter would trace every function.
+	[ -n "$(grep -v '^#' $E2E_TRACE/set_ftrace_filter)" ] || return 0
+	: >/tmp/sigtrace.txt
+	# The faulting address and the user PC of every bad-area fault.
+	if [ -w $E2E_TRACE/kprobe_events ]; then
+		echo 'p:e2e_bad_area do_bad_area far=%x0 esr=%x1 pc=+256(%x2):x64 sp=+248(%x2):x64' \
+			>$E2E_TRACE/kprobe_events 2>/dev/null &&
+			echo 1 >$E2E_TRACE/events/kprobes/e2e_bad_area/enable
+	fi
+	: >$E2E_TRACE/trace
+	echo 1 >$E2E_TRACE/options/func_stack_trace
+	echo function >$E2E_TRACE/current_tracer
+	echo 1 >$E2E_TRACE/tracing_on
+}
+
+e2e_sigtrace_stop() {
+	[ -w $E2E_TRACE/current_tracer ] || return 0
+	echo 0 >$E2E_TRACE/tracing_on
+	grep -v '^#' $E2E_TRACE/trace >/tmp/sigtrace.txt 2>/dev/null
+	echo nop >$E2E_TRACE/current_tracer
+	: >$E2E_TRACE/set_ftrace_filter
+	if [ -e $E2E_TRACE/events/kprobes/e2e_bad_area/enable ]; then
+		echo 0 >$E2E_TRACE/events/kprobes/e2e_bad_area/enable
+		echo >$E2E_TRACE/kprobe_events
+	fi
+	echo 1 >$E2E_TRACE/tracing_on
+}
+
+e2e_sigtrace_dump() {
+	grep -v -e '=> ftrace_call' -e '=> el0t_64_sync' /tmp/sigtrace.txt 2>/dev/null | head -n 60
 }
 
 # e2e_s2test NAME BDF [s2test options]: one block with s2test's own TAP.
