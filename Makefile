@@ -11,6 +11,8 @@
 #   make fuzz             a short libFuzzer run of the parsers (long: make -C tests/fuzz long)
 #   make style            checkpatch on src/
 #   make bench            stage-2 fault cost with and without the module
+#   make debug-e2e        end-to-end and robustness tests on a kernel built
+#                         here with lockdep, KASAN, KFENCE (long the first time)
 
 KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -18,7 +20,7 @@ SRC := $(CURDIR)
 CONFIG_H := $(CURDIR)/kvm_s2attr_config.h
 CONFTEST_SRC := $(wildcard $(SRC)/src/conftest/*.c)
 
-.PHONY: all module clean unit matrix e2e check style bench fuzz
+.PHONY: all module clean unit matrix e2e check style bench fuzz debug-e2e
 
 all: module
 
@@ -57,6 +59,12 @@ style:
 # Benchmark, not a test: the hook's cost per stage-2 fault, per kernel.
 bench:
 	bash scripts/bench.sh
+
+# Debug-kernel lane: Debian's 6.1 source with lockdep, DEBUG_ATOMIC_SLEEP,
+# KASAN and KFENCE (scripts/debug-kernel.config), built once and cached.
+debug-e2e:
+	bash tests/e2e/run.sh --kernels debug --scenarios "stock module robust" \
+		--append e2e_robust_conc_s=40
 
 check: unit fuzz style matrix e2e pkg-check
 

@@ -7,7 +7,10 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-suite=${1:?usage: fetch-kernel.sh bullseye|bookworm|trixie|sid}
+suite=${1:?usage: fetch-kernel.sh bullseye|bookworm|trixie|sid|debug}
+# "debug" is not a Debian kernel but one built here with the kernel's own
+# checkers on (debug-kernel.sh); it is used the same way.
+[ "$suite" != debug ] || exec "$(dirname "$0")/debug-kernel.sh"
 case " $SUITES_ALL " in *" $suite "*) ;; *) die "unknown suite '$suite' (one of: $SUITES_ALL)";; esac
 
 suite_update "$suite"

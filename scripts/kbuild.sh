@@ -14,12 +14,15 @@ shift 2
 case $dir in /*) ;; *) die "kbuild.sh: DIR must be absolute: $dir";; esac
 
 envfile=$("$here/fetch-kernel.sh" "$suite")
+KCC=
 # shellcheck disable=SC1090
 . "$envfile"
 runner=$("$here/toolchain.sh" "$suite" "$GCC")
 
+# KCC: a kernel built here (debug-kernel.sh) names its compiler itself;
+# Debian's headers do it in their Makefile.
 set -- make -C "$dir" KDIR="$KDIR" KVER="$KVER" ARCH=arm64 \
-	CROSS_COMPILE=aarch64-linux-gnu- "$@"
+	CROSS_COMPILE=aarch64-linux-gnu- ${KCC:+CC="$KCC"} "$@"
 if [ "$runner" = host ]; then
 	exec "$@"
 fi

@@ -3,8 +3,12 @@
 #
 # tests/e2e/run.sh: end-to-end tests on Debian's own arm64 kernels.
 #
-#   tests/e2e/run.sh [--kernels "bullseye bookworm trixie sid"] [--modes "vhe nvhe protected"]
-#                    [--scenarios "stock"] [--timeout SECONDS] [--icount]
+#   tests/e2e/run.sh [--kernels "bullseye bookworm trixie sid debug"] [--modes "vhe nvhe protected"]
+#                    [--scenarios "stock"] [--timeout SECONDS] [--icount] [--append ARGS]
+#
+# --kernels debug is the debug-kernel lane: Debian's 6.1 source built here
+# with lockdep, KASAN, KFENCE and atomic-sleep checks (scripts/debug-kernel.sh).
+# --append adds to the kernel command line (e.g. e2e_robust_conc_s=40).
 #
 # --icount runs QEMU single-threaded with -icount shift=0,sleep=off, so the
 # emulated machine's clock counts executed instructions (for benchmarks).
@@ -51,6 +55,7 @@ modes="vhe nvhe"
 scenarios=stock
 boot_timeout=300
 accel=()
+extra_append=""
 
 usage() {
 	sed -n '6,7p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -62,6 +67,7 @@ while [ $# -gt 0 ]; do
 	--modes) modes=${2:?}; shift 2 ;;
 	--scenarios) scenarios=${2:?}; shift 2 ;;
 	--timeout) boot_timeout=${2:?}; shift 2 ;;
+	--append) extra_append=${2:?}; shift 2 ;;
 	--icount) accel=(-accel tcg,thread=single -icount shift=0,sleep=off); shift ;;
 	-h|--help) usage ;;
 	*) usage ;;
@@ -387,7 +393,7 @@ boot_one() {
 			-device "ivshmem-plain,memdev=mem-$dname,addr=$slot")
 	done
 	append="$append e2e_devs=$devs e2e_dev_small=$small e2e_dev_big=$big"
-	append="$append e2e_scenarios=${scenarios// /,}"
+	append="$append e2e_scenarios=${scenarios// /,}${extra_append:+ $extra_append}"
 	cat "$base" "$BUILD/$KVER/run.cpio.gz" >"$rundir/initrd.cpio.gz"
 
 	# shellcheck disable=SC2054 # commas are QEMU option syntax
@@ -402,10 +408,10 @@ boot_one() {
 	printf '%q ' "${qemu[@]}" >"$dir/qemu.cmd"
 	echo >>"$dir/qemu.cmd"
 
-	log "$name: booting (-cpu $cpu$kvmarg, timeout ${boot_timeout}s)"
+	log "$name: booting (-cpu $cpu$kvmarg, timeout ${kboot_timeout}s)"
 	t0=$EPOCHREALTIME
 	rc=0
-	timeout -k 10 "$boot_timeout" "${qemu[@]}" </dev/null >"$dir/console.log" 2>&1 || rc=$?
+	timeout -k 10 "$kboot_timeout" "${qemu[@]}" </dev/null >"$dir/console.log" 2>&1 || rc=$?
 	t1=$EPOCHREALTIME
 	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 	touch "$dir/tap.raw"
@@ -413,7 +419,7 @@ boot_one() {
 	emit "# $name: QEMU exit status $rc after ${wall}s, console: $dir/console.log"
 	case $rc in
 	0) tap_result ok "$prefix boot: QEMU exited by itself after ${wall}s" ;;
-	124|137) tap_result fail "$prefix boot: timed out after ${boot_timeout}s" \
+	124|137) tap_result fail "$prefix boot: timed out after ${kboot_timeout}s" \
 		"console: $dir/console.log" "last console lines:" \
 		"$(tail -n 5 "$dir/console.log")" ;;
 	*) tap_result fail "$prefix boot: QEMU exit status $rc" "console: $dir/console.log" \
@@ -439,6 +445,19 @@ boot_one() {
 		tap_result ok "$prefix console: no panic, Oops, BUG or WARN"
 	else
 		tap_result fail "$prefix console: kernel trouble, see $dir/console.log" "$bad"
+	fi
+
+	# The debug lane is only worth its time if its checkers ran.
+	if [ "$SUITE" = debug ]; then
+		for d in "kasan: KernelAddressSanitizer initialized" "kfence: initialized" \
+			"Lock dependency validator"; do
+			if grep -q "$d" "$dir/console.log"; then
+				tap_result ok "$prefix debug kernel: console says \"$d\""
+			else
+				tap_result fail "$prefix debug kernel: console says \"$d\"" \
+					"console: $dir/console.log"
+			fi
+		done
 	fi
 
 	# The pattern the guest left in each device's memory, seen from here.
@@ -518,6 +537,9 @@ for suite in $kernels; do
 			"see the messages above and $BUILD/$KVER/s2peek.log"
 		continue
 	fi
+	# KASAN, lockdep and friends make the debug kernel a few times slower.
+	kboot_timeout=$boot_timeout
+	[ "$SUITE" != debug ] || kboot_timeout=$((boot_timeout * 4))
 	base=$(cat "$BUILD/$KVER/base.path")
 	image=$(cat "$BUILD/$KVER/image.path")
 	for mode in $modes; do
@@ -526,11 +548,18 @@ for suite in $kernels; do
 done
 
 emit "1..$tap_n"
+failures=$(awk '/^not ok / { n++; show = n <= 40 } /^ok |^1\.\./ { show = 0 }
+	show && (/^not ok / || /^#   /) { print "# " $0 }' "$OUT/results.tap" | head -n 200)
 total=$(awk -v a="$run_t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')
 {
 	echo "# ---- e2e summary: $tap_n tests, $tap_failed failed, ${total}s ----"
 	for line in "${summaries[@]}"; do
 		echo "# $line"
 	done
+	# Last, so that the tail of a long log names what failed.
+	if [ "$tap_failed" != 0 ]; then
+		echo "# ---- $tap_failed failed (first 40, with their diagnostics):"
+		printf '%s\n' "$failures"
+	fi
 } | tee "$OUT/summary.txt" | tee -a "$OUT/results.tap"
 [ "$tap_failed" = 0 ]
