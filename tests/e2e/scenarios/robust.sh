@@ -515,6 +515,12 @@ rb_hold=""
 if [ "${e2e_hold_vm:-1}" = 1 ]; then
 	$S2TEST --hold-vm >$R/hold.out 2>&1 &
 	rb_hold=$!
+	rb_i=0
+	while [ $rb_i -lt 50 ] && ! grep -q holding $R/hold.out; do
+		sleep 0.1
+		rb_i=$((rb_i + 1))
+	done
+	e2e_check "robust: an idle VM is kept during reloads and races" grep holding $R/hold.out
 fi
 e2e_sigtrace_start
 rb_s2loop reload "$rb_big" &
