@@ -507,10 +507,11 @@ tap_diag "  robust: hot-plug done at uptime $(rb_up)"
 rm -f $R/stop
 # One VM kept for phases c and d, unless e2e_hold_vm=0. Without it the
 # count of VMs keeps dropping to zero, which makes KVM flip the scheduler's
-# preempt-notifier static key each time; under QEMU's emulation, s2test
-# then now and then dies of a user fault on an address outside user space
-# (6.1) or KVM_BUG_ON()s because a vCPU is loaded twice (7.2), with or
-# without kvm_s2attr (stress.sh reproduces it without the module).
+# preempt-notifier static key each time. Under QEMU's emulation an s2test
+# now and then died there of a user fault on an address outside user space
+# (6.1; stress.sh shows it without the module too), and 7.2 once hit a
+# KVM_BUG_ON() for a vCPU loaded twice. Whether the flips cause both is a
+# guess, not proven.
 rb_hold=""
 if [ "${e2e_hold_vm:-1}" = 1 ]; then
 	$S2TEST --hold-vm >$R/hold.out 2>&1 &
