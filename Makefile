@@ -20,7 +20,7 @@ SRC := $(CURDIR)
 CONFIG_H := $(CURDIR)/kvm_s2attr_config.h
 CONFTEST_SRC := $(wildcard $(SRC)/src/conftest/*.c)
 
-.PHONY: all module clean unit matrix e2e check style bench fuzz debug-e2e
+.PHONY: all module clean unit matrix e2e check style bench fuzz debug-e2e host-setup
 
 all: module
 
@@ -35,6 +35,10 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	rm -rf $(CURDIR)/.conftest $(CONFIG_H)
 	$(MAKE) -C tests/unit clean
+
+# Root, /dev/shm, apt sources; installs scripts/host-packages' missing ones.
+host-setup:
+	bash scripts/host-setup.sh
 
 unit:
 	$(MAKE) -C tests/unit check
@@ -66,7 +70,7 @@ debug-e2e:
 	bash tests/e2e/run.sh --kernels debug --scenarios "stock module robust" \
 		--append e2e_robust_conc_s=40
 
-check: unit fuzz style matrix e2e pkg-check
+check: host-setup unit fuzz style matrix e2e pkg-check
 
 # ---- packaging and the demo ----
 #   make dkms-install     install this checkout with DKMS (root)

@@ -11,17 +11,79 @@ SUITES_ALL="bullseye bookworm trixie sid"
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# The Debian mirror this machine already uses, read from its own apt
-# configuration (deb822 or one-line format), never hard-coded.
+# apt_entries: "URI SUITE" for every enabled binary ("deb") source of this
+# machine's apt configuration ($APT_ETC, default /etc/apt), one-line and
+# deb822 formats alike; a mirror+file: URI is replaced by the first mirror
+# its list names.
+apt_entries() {
+	local etc=${APT_ETC:-/etc/apt} f uri suite list
+	{
+		for f in "$etc/sources.list" "$etc"/sources.list.d/*.list; do
+			[ -f "$f" ] || continue
+			awk '$1 == "deb" {
+				i = 2
+				if ($2 ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
+				if (i + 1 <= NF) print $i, $(i + 1)
+			}' "$f"
+		done
+		for f in "$etc"/sources.list.d/*.sources; do
+			[ -f "$f" ] || continue
+			awk 'BEGIN { RS = ""; FS = "\n" }
+			{
+				delete v; key = ""
+				for (l = 1; l <= NF; l++) {
+					line = $l
+					if (line ~ /^#/) continue
+					if (line ~ /^[ \t]/ && key != "") { v[key] = v[key] " " line; continue }
+					n = index(line, ":")
+					if (!n) continue
+					key = tolower(substr(line, 1, n - 1))
+					v[key] = substr(line, n + 1)
+				}
+				if (tolower(v["enabled"]) ~ /no/ || v["types"] !~ /(^|[ \t])deb([ \t]|$)/) next
+				nu = split(v["uris"], u, /[ \t]+/); ns = split(v["suites"], su, /[ \t]+/)
+				for (i = 1; i <= nu; i++) for (j = 1; j <= ns; j++)
+					if (u[i] != "" && su[j] != "") print u[i], su[j]
+			}' "$f"
+		done
+	} | while read -r uri suite; do
+		case $uri in
+		mirror+file:*)
+			list=${uri#mirror+file:}
+			[ -r "$list" ] || { echo "unreadable-mirror-list:$list $suite"; continue; }
+			uri=$(awk '!/^[ \t]*(#|$)/ { print $1; exit }' "$list")
+			[ -n "$uri" ] || uri="empty-mirror-list:$list"
+			;;
+		esac
+		printf '%s %s\n' "$uri" "$suite"
+	done
+}
+
+# host_codename: this machine's Debian codename (bookworm on Debian 12).
+host_codename() {
+	sed -n 's/^VERSION_CODENAME=//p' "${OS_RELEASE:-/etc/os-release}" 2>/dev/null | tr -d '"'
+}
+
+# debian_mirror [security]: the Debian mirror this machine already uses,
+# read from its own apt configuration, never hard-coded: the URI of the
+# entry for its own suite (bookworm, or bookworm-updates), or with
+# "security" that of its -security suite. Dies, naming what it read, when
+# there is none or it is not a URI apt-get can use from here.
 debian_mirror() {
-	local uri
-	uri=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources |
-		awk '{for (i = 2; i <= NF; i++) print $i}' |
-		grep -E '/debian/?$' | head -n 1)
-	[ -n "$uri" ] || uri=$(grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
-		awk '{for (i = 2; i <= NF; i++) if ($i ~ /^(http|https|file):/) { print $i; break }}' |
-		grep -E '/debian/?$' | head -n 1)
-	[ -n "$uri" ] || die "no Debian mirror (a URI ending in /debian) found in /etc/apt"
+	local want=${1:-main} codename uri entries
+	codename=$(host_codename)
+	[ -n "$codename" ] || die "cannot tell this machine's Debian release (no VERSION_CODENAME in /etc/os-release)"
+	entries=$(apt_entries)
+	if [ "$want" = security ]; then
+		uri=$(awk -v s="$codename-security" '$2 == s { print $1; exit }' <<<"$entries")
+	else
+		uri=$(awk -v s="$codename" '$2 == s || $2 == s "-updates" { print $1; exit }' <<<"$entries")
+	fi
+	[ -n "$uri" ] || die "no apt source for $codename${1:+-$1} in ${APT_ETC:-/etc/apt} (entries read: $(tr '\n' ';' <<<"$entries"))"
+	case $uri in
+	http://* | https://* | file:/*) ;;
+	*) die "apt source '$uri' for $codename${1:+-$1}: only http, https, file and mirror+file URIs are supported" ;;
+	esac
 	printf '%s\n' "${uri%/}"
 }
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# demo.sh ("make demo"): show kvm-s2attr at work, on any x86_64 or arm64
-# Linux host with apt (root), in QEMU: Debian's arm64 kernel (bookworm 6.1
+# demo.sh ("make demo"): show kvm-s2attr at work, on a Debian 12 amd64
+# machine (root), in QEMU: Debian's arm64 kernel (bookworm 6.1
 # by default, DEMO_SUITE=bullseye|bookworm|trixie|sid) boots with KVM
 # inside, an ivshmem device is passed through vfio-pci to a KVM guest, and
 # the stage-2 descriptors of its BAR are read back before and after
@@ -22,20 +22,8 @@ steps=5
 say() { step=$((step + 1)); printf '\n[%d/%d] %s\n' "$step" "$steps" "$*"; }
 
 say "checking this host"
-[ "$(uname -s)" = Linux ] || die "the demo needs Linux"
-[ "$(id -u)" = 0 ] || die "the demo needs root (Debian toolchain chroots): run 'sudo make demo'"
-need=()
-for c in qemu-system-aarch64:qemu-system-arm aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
-	cpio:cpio xz:xz-utils zstd:zstd depmod:kmod modinfo:kmod perl:perl bc:bc \
-	debootstrap:debootstrap dpkg-deb:dpkg unshare:util-linux flock:util-linux; do
-	command -v "${c%%:*}" >/dev/null || need+=("${c#*:}")
-done
-if [ ${#need[@]} -gt 0 ]; then
-	command -v apt-get >/dev/null || die "missing: ${need[*]} (install them; the demo fetches Debian kernels with apt)"
-	echo "    installing: ${need[*]}"
-	apt-get update -q >/dev/null
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
-fi
+# The same host packages and checks as make check and CI.
+"$top/scripts/host-setup.sh" 2>&1 | sed 's/^/    /'
 echo "    ok: $(uname -m), $(nproc) cores, QEMU $(qemu-system-aarch64 --version | head -n 1 | awk '{ print $4 }')"
 
 say "fetching Debian $suite's arm64 kernel (cached after the first time)"
