@@ -77,7 +77,8 @@ check: host-setup unit fuzz style matrix e2e pkg-check
 #   make deb              build/deb/kvm-s2attr-dkms_<version>_all.deb
 #   make pkg-check        the package, the tool, dkms builds for every kernel
 #   make demo             before/after in QEMU (DEMO_SUITE=bookworm)
-.PHONY: dkms-install deb pkg-check demo
+#   make fresh            make demo, unit, fuzz in a fresh Debian 12 root
+.PHONY: dkms-install deb pkg-check demo fresh
 
 dkms-install:
 	sh tools/dkms-install.sh $(if $(filter command line,$(origin KVER)),$(KVER))
@@ -90,3 +91,7 @@ pkg-check:
 
 demo:
 	bash scripts/demo.sh
+
+# make demo, make unit and make fuzz in a fresh debootstrapped Debian 12 root.
+fresh:
+	bash scripts/fresh.sh
