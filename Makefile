@@ -42,6 +42,7 @@ host-setup:
 
 unit:
 	$(MAKE) -C tests/unit check
+	bash tests/host/apt-sources-test.sh
 
 matrix:
 	bash scripts/build-matrix.sh

@@ -82,6 +82,8 @@ debian_mirror() {
 	[ -n "$uri" ] || die "no apt source for $codename${1:+-$1} in ${APT_ETC:-/etc/apt} (entries read: $(tr '\n' ';' <<<"$entries"))"
 	case $uri in
 	http://* | https://* | file:/*) ;;
+	unreadable-mirror-list:*) die "cannot read the mirror list ${uri#*:} named by a mirror+file: apt source" ;;
+	empty-mirror-list:*) die "the mirror list ${uri#*:} named by a mirror+file: apt source names no mirror" ;;
 	*) die "apt source '$uri' for $codename${1:+-$1}: only http, https, file and mirror+file URIs are supported" ;;
 	esac
 	printf '%s\n' "${uri%/}"
