@@ -302,7 +302,7 @@ make_run_cpio() {
 	rm -rf "$stage"
 	mkdir -p "$stage/e2e/scenarios"
 	install -m 0755 "$here/guest/init" "$stage/init"
-	cp "$here/guest/lib.sh" "$stage/e2e/"
+	cp "$here/guest/lib.sh" "$here/kernel-trouble.ere" "$stage/e2e/"
 	cp "$here"/scenarios/*.sh "$stage/e2e/scenarios/"
 	install -m 0755 "$BUILD/s2test" "$stage/e2e/s2test"
 	kbuild_module "$here/s2peek" "$stage/e2e" "$BUILD/$KVER/s2peek.log" ||
@@ -438,11 +438,11 @@ boot_one() {
 	fi
 
 	# A panic reboots (and -no-reboot then ends QEMU normally), a WARN
-	# panics (panic_on_warn): only the console tells.
-	bad=$(grep -nE 'Kernel panic|Internal error:|Unable to handle kernel|BUG:|WARNING:|Oops' \
-		"$dir/console.log" | head -n 5 || true)
+	# panics (panic_on_warn): only the console tells. The patterns are the
+	# guest's too (e2e_kernel_trouble), one list for both.
+	bad=$(grep -nE -f "$here/kernel-trouble.ere" "$dir/console.log" | head -n 5 || true)
 	if [ -z "$bad" ]; then
-		tap_result ok "$prefix console: no panic, Oops, BUG or WARN"
+		tap_result ok "$prefix console: no panic, Oops, BUG, WARN, stack dump, stall, lockup or UBSAN report"
 	else
 		tap_result fail "$prefix console: kernel trouble, see $dir/console.log" "$bad"
 	fi

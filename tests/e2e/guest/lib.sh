@@ -107,6 +107,14 @@ e2e_sigtrace_dump() {
 	grep -v -e '=> ftrace_call' -e '=> el0t_64_sync' /tmp/sigtrace.txt 2>/dev/null | head -n 60
 }
 
+# e2e_kernel_trouble FILE: print the first lines of FILE (a kernel log)
+# that show a panic, Oops, BUG, WARN, stack dump, stall, lockup or UBSAN
+# report; exit 0 if there is one. The host checks the console with the
+# same list.
+e2e_kernel_trouble() {
+	grep -E -f /e2e/kernel-trouble.ere "$1" | head -n 5 | grep .
+}
+
 # e2e_s2test NAME BDF [s2test options]: one block with s2test's own TAP.
 # A crash or a missing plan is caught by the host (plan check per block).
 e2e_s2test() {

@@ -170,7 +170,7 @@ rb_bad_param() {
 rb_dmesg_clean() {
 	rb_dn=$1
 	dmesg >$R/dmesg
-	rb_x=$(grep -E 'WARNING:|BUG:|Oops|Unable to handle|Internal error' $R/dmesg | head -n 5)
+	rb_x=$(grep -v "Call trace:" $R/dmesg | e2e_kernel_trouble -)
 	# Stack dumps, and those of B1 (sysfs_warn_dup called from
 	# s2attr_device_set), told by the frames (the log may have wrapped
 	# and lost the line before the first one).

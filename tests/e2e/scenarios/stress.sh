@@ -53,8 +53,9 @@ for t in small big; do
 			"forced signals (ftrace): $(e2e_sigtrace_dump)"
 	fi
 done
-if dmesg | grep -qE 'WARNING:|BUG:|Oops|Unable to handle|Internal error'; then
-	e2e_fail "stress: dmesg clean" "$(dmesg | grep -m5 -E 'WARNING:|BUG:|Oops|Unable to handle|Internal error')"
+dmesg >/tmp/stress.dmesg
+if e2e_kernel_trouble /tmp/stress.dmesg >/tmp/stress.trouble; then
+	e2e_fail "stress: dmesg clean" "$(cat /tmp/stress.trouble)"
 else
 	e2e_pass "stress: dmesg clean"
 fi
