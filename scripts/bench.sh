@@ -13,6 +13,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/common.sh"
+cache_lock
 
 suites=${*:-$SUITES_ALL}
 mkdir -p "$top/build"

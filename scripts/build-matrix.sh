@@ -6,6 +6,7 @@
 # build/matrix.txt. Fetches kernels and toolchains into the cache if needed.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+cache_lock
 top=$(cd "$(dirname "$0")/.." && pwd)
 
 suites=${*:-$SUITES_ALL}

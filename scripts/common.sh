@@ -8,6 +8,22 @@ KVM_S2ATTR_CACHE=${KVM_S2ATTR_CACHE:-/var/cache/kvm-s2attr}
 CACHE=$KVM_S2ATTR_CACHE
 SUITES_ALL="bullseye bookworm trixie sid"
 
+# cache_lock: hold the machine-wide lock on $CACHE until this process and
+# its children are done, waiting (and saying so) while another run holds
+# it, so that two clones never write the shared cache, or boot QEMU, at
+# once. Called first by every script that writes the cache; its children
+# inherit the lock (KVM_S2ATTR_CACHE_LOCKED, fd 8) and pass.
+cache_lock() {
+	[ "${KVM_S2ATTR_CACHE_LOCKED:-}" != "$CACHE" ] || return 0
+	mkdir -p "$CACHE"
+	exec 8>>"$CACHE/.lock"
+	if ! flock -n 8; then
+		log "waiting for another kvm-s2attr run, which holds $CACHE/.lock"
+		flock 8
+	fi
+	export KVM_S2ATTR_CACHE_LOCKED=$CACHE
+}
+
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 

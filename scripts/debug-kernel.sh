@@ -8,6 +8,7 @@
 # SUITE is "debug" (fetch-kernel.sh debug lands here).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+cache_lock
 here=$(cd "$(dirname "$0")" && pwd)
 
 src_suite=bookworm

@@ -15,6 +15,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$top/scripts/common.sh"
+cache_lock
 suite=${DEMO_SUITE:-bookworm}
 case " $SUITES_ALL " in *" $suite "*) ;; *) die "DEMO_SUITE=$suite: one of $SUITES_ALL" ;; esac
 step=0
@@ -116,6 +117,6 @@ for b in before after unlisted; do
 		"L2=${l2:-?} L3=${l3:-?}" "$(block "demo: $b") checks ok"
 done
 echo
-echo "    full TAP: out/e2e/results.tap; console: $dir/console.log; $(grep -c '^not ok' "$top/out/e2e/results.tap" || true) failed"
+echo "    full TAP: out/e2e/runs/latest.tap; console: $dir/console.log; $(grep -c '^not ok' "$top/out/e2e/runs/latest.tap" || true) failed"
 [ "$rc" = 0 ] || die "the demo run failed (exit $rc): see $log"
 echo "    demo done in $(($(date +%s) - t0))s"

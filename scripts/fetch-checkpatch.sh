@@ -4,6 +4,7 @@
 # linux-source package (bookworm), extracted once into the cache.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+cache_lock
 
 dest=$CACHE/checkpatch
 if [ -x "$dest/scripts/checkpatch.pl" ]; then

@@ -6,6 +6,7 @@
 # path of the kernel's env file, which records what was fetched.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+cache_lock
 
 suite=${1:?usage: fetch-kernel.sh bullseye|bookworm|trixie|sid|debug}
 # "debug" is not a Debian kernel but one built here with the kernel's own

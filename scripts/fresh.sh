@@ -13,6 +13,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=common.sh
 . "$top/scripts/common.sh"
+cache_lock
 
 [ "$(id -u)" = 0 ] || die "make fresh needs root (debootstrap, chroot)"
 for c in debootstrap unshare chroot git; do

@@ -6,6 +6,7 @@
 # DIR must be an absolute path. Fetches the kernel and toolchain if needed.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+cache_lock
 here=$(cd "$(dirname "$0")" && pwd)
 
 suite=${1:?usage: kbuild.sh SUITE DIR [MAKE-ARGS...]}

@@ -9,6 +9,7 @@
 # verified, but not their Valid-Until: the mirror may serve a snapshot.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+cache_lock
 
 suite=${1:?usage: toolchain.sh SUITE gcc-NN}
 gcc=${2:?usage: toolchain.sh SUITE gcc-NN}

@@ -27,7 +27,8 @@
 # (QEMU exit, timeout, console free of panic/Oops/BUG/WARN, the guest's pattern
 # in each ivshmem backing file) and exits non-zero if anything failed.
 # Artifacts: out/e2e/<kver>-<mode>/{console.log,tap.raw,qemu.cmd},
-# out/e2e/results.tap, out/e2e/summary.txt.
+# out/e2e/runs/<run>.tap and .summary, appended to out/e2e/results.tap and
+# out/e2e/summary.txt.
 #
 # Adding a scenario (e.g. for the kvm_s2attr module):
 #   1. tests/e2e/scenarios/NAME.sh, guest side, sourced by the busybox init
@@ -49,6 +50,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 # shellcheck source=../../scripts/common.sh
 . "$top/scripts/common.sh"
+cache_lock
 
 kernels=$SUITES_ALL
 modes="vhe nvhe"
@@ -91,8 +93,18 @@ mkdir -p "$OUT" "$BUILD" "$ECACHE"
 # One QEMU at a time on this machine, and one writer of out/e2e.
 exec 9>"$OUT/.lock"
 flock -n 9 || die "another tests/e2e/run.sh is running"
-: >"$OUT/results.tap"
-: >"$OUT/summary.txt"
+# Every run keeps its own TAP and summary (out/e2e/runs/, "latest.*" the
+# newest) and is appended to results.tap and summary.txt, so that one
+# make check's runs (and CI's debug lane after it) are all kept.
+run_id=$(date +%Y%m%d-%H%M%S)-$$
+RUNTAP=$OUT/runs/$run_id.tap
+RUNSUM=$OUT/runs/$run_id.summary
+mkdir -p "$OUT/runs"
+: >"$RUNTAP"
+ln -sfn "$run_id.tap" "$OUT/runs/latest.tap"
+ln -sfn "$run_id.summary" "$OUT/runs/latest.summary"
+printf '# ==== e2e run %s: kernels=%s modes=%s scenarios=%s\n' "$run_id" "$kernels" "$modes" "$scenarios" |
+	tee -a "$OUT/summary.txt" >>"$OUT/results.tap"
 
 # Backing files of the ivshmem devices live in tmpfs, removed on exit.
 shm=$(mktemp -d /dev/shm/kvm-s2attr-e2e.XXXXXX)
@@ -104,7 +116,7 @@ tap_n=0
 tap_failed=0
 
 emit() {
-	printf '%s\n' "$@" | tee -a "$OUT/results.tap"
+	printf '%s\n' "$@" | tee -a "$RUNTAP" "$OUT/results.tap"
 }
 
 # tap_result ok|fail NAME [DIAGNOSTIC...]
@@ -176,7 +188,7 @@ merge_tap() {
 	END {
 		close_block()
 		print n - start, failed, done > statfile
-	}' "$1" | tee -a "$OUT/results.tap"
+	}' "$1" | tee -a "$RUNTAP" "$OUT/results.tap"
 	read -r cnt fl _ <"$3"
 	tap_n=$((tap_n + cnt))
 	tap_failed=$((tap_failed + fl))
@@ -549,7 +561,7 @@ done
 
 emit "1..$tap_n"
 failures=$(awk '/^not ok / { n++; show = n <= 40 } /^ok |^1\.\./ { show = 0 }
-	show && (/^not ok / || /^#   /) { print "# " $0 }' "$OUT/results.tap" | head -n 200)
+	show && (/^not ok / || /^#   /) { print "# " $0 }' "$RUNTAP" | head -n 200)
 total=$(awk -v a="$run_t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')
 {
 	echo "# ---- e2e summary: $tap_n tests, $tap_failed failed, ${total}s ----"
@@ -561,5 +573,5 @@ total=$(awk -v a="$run_t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }
 		echo "# ---- $tap_failed failed (first 40, with their diagnostics):"
 		printf '%s\n' "$failures"
 	fi
-} | tee "$OUT/summary.txt" | tee -a "$OUT/results.tap"
+} | tee "$RUNSUM" | tee -a "$OUT/summary.txt" | tee -a "$RUNTAP" "$OUT/results.tap"
 [ "$tap_failed" = 0 ]

@@ -28,6 +28,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 # shellcheck source=../../scripts/common.sh
 . "$top/scripts/common.sh"
+cache_lock
 
 suite=${1:?usage: dkms-build.sh SUITE SRCTREE WORKDIR [sign|sign-broken|nosign]}
 srctree=$(cd "${2:?}" && pwd)

@@ -17,6 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 # shellcheck source=../../scripts/common.sh
 . "$top/scripts/common.sh"
+cache_lock
 suites=${*:-$SUITES_ALL}
 W=$top/build/pkg
 rm -rf "$W"
