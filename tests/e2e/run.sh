@@ -142,9 +142,10 @@ tap_result() {
 # the global stream. Each block ("# e2e-block NAME" ... "1..N") must carry a
 # plan matching the tests it ran; a missing plan, a bail-out or a missing
 # "# e2e-guest-done" becomes a failed test. STATFILE gets "count failed done",
-# MAPFILE the s2test-map lines with their block names.
+# MAPFILE the s2test-map lines with their block names, COUNTFILE a line
+# "SCENARIO BLOCKS" per scenario the guest started ("# e2e-scenario NAME").
 merge_tap() {
-	awk -v start="$tap_n" -v prefix="$2" -v statfile="$3" -v mapfile="$4" '
+	awk -v start="$tap_n" -v prefix="$2" -v statfile="$3" -v mapfile="$4" -v countfile="$5" '
 	function emit_test(ok, rest) {
 		n++
 		if (!ok)
@@ -156,11 +157,13 @@ merge_tap() {
 			emit_test(0, bname ": no plan, " bcount " tests ran (crashed or timed out?)")
 		inblock = 0
 	}
-	BEGIN { n = start; failed = 0; done = 0 }
+	BEGIN { n = start; failed = 0; done = 0; scen = ""; ns = 0 }
 	{ sub(/\r$/, "") }
+	/^# e2e-scenario / { scen = substr($0, 16); order[++ns] = scen; blocks[scen] += 0 }
 	/^# e2e-block / {
 		close_block()
 		bname = substr($0, 13); inblock = 1; planned = 0; bcount = 0
+		if (scen != "") blocks[scen]++
 		next
 	}
 	/^# e2e-guest-done/ { close_block(); done = 1; next }
@@ -188,6 +191,8 @@ merge_tap() {
 	END {
 		close_block()
 		print n - start, failed, done > statfile
+		printf "" > countfile
+		for (i = 1; i <= ns; i++) print order[i], blocks[order[i]] > countfile
 	}' "$1" | tee -a "$RUNTAP" "$OUT/results.tap"
 	read -r cnt fl _ <"$3"
 	tap_n=$((tap_n + cnt))
@@ -366,6 +371,12 @@ verify_backing() {
 # The summary line of one boot, for the end of the run.
 summaries=()
 
+# scenario_blocks NAME: the number of TAP blocks scenario NAME declares it
+# emits ("# e2e-blocks: N" in its header).
+scenario_blocks() {
+	sed -n 's/^# e2e-blocks: \([0-9][0-9]*\)$/\1/p' "$here/scenarios/$1.sh" | head -n 1
+}
+
 boot_one() {
 	local mode=$1 base=$2 image=$3 name dir rundir cpu append st rc t0 t1 wall
 	local prefix=$KVER\ $mode devs="" small="" big="" qargs=() d size slot bdf
@@ -404,7 +415,8 @@ boot_one() {
 		qargs+=(-object "memory-backend-file,id=mem-$dname,size=$size,mem-path=$rundir/$dname.bin,share=on"
 			-device "ivshmem-plain,memdev=mem-$dname,addr=$slot")
 	done
-	append="$append e2e_devs=$devs e2e_dev_small=$small e2e_dev_big=$big"
+	# Timeouts in the guest scale like the boot's (e2e_slow).
+	append="$append e2e_slow=$slow e2e_devs=$devs e2e_dev_small=$small e2e_dev_big=$big"
 	append="$append e2e_scenarios=${scenarios// /,}${extra_append:+ $extra_append}"
 	cat "$base" "$BUILD/$KVER/run.cpio.gz" >"$rundir/initrd.cpio.gz"
 
@@ -440,7 +452,7 @@ boot_one() {
 
 	# The guest's own results, merged.
 	: >"$dir/map.txt"
-	merge_tap "$dir/tap.raw" "$prefix" "$rundir/stat" "$dir/map.txt"
+	merge_tap "$dir/tap.raw" "$prefix" "$rundir/stat" "$dir/map.txt" "$dir/blocks.txt"
 	read -r cnt fl gdone <"$rundir/stat"
 	if [ "$gdone" = 1 ]; then
 		tap_result ok "$prefix guest: TAP complete ($cnt tests)"
@@ -448,6 +460,19 @@ boot_one() {
 		tap_result fail "$prefix guest: TAP incomplete (no e2e-guest-done marker, $cnt tests)" \
 			"raw TAP: $dir/tap.raw" "console: $dir/console.log"
 	fi
+	# Every scenario emitted the blocks it declares: a block never reached
+	# cannot vanish unnoticed.
+	for s in $scenarios; do
+		local want got
+		want=$(scenario_blocks "$s")
+		got=$(awk -v s="$s" '$1 == s { print $2 }' "$dir/blocks.txt")
+		if [ -n "$want" ] && [ "${got:-none}" = "$want" ]; then
+			tap_result ok "$prefix scenario $s: $got test blocks, as declared"
+		else
+			tap_result fail "$prefix scenario $s: ${got:-no} test blocks, declared ${want:-nothing}" \
+				"(# e2e-blocks: in tests/e2e/scenarios/$s.sh; a block is one e2e_pass, e2e_fail, e2e_check or e2e_s2test)"
+		fi
+	done
 
 	# A panic reboots (and -no-reboot then ends QEMU normally), a WARN
 	# panics (panic_on_warn): only the console tells. The patterns are the
@@ -522,7 +547,7 @@ emit "TAP version 13"
 bb=$(get_busybox)
 mkdir -p "$BUILD"
 # s2test is kernel independent: one static binary for all boots.
-aarch64-linux-gnu-gcc -O2 -static -Wall -o "$BUILD/s2test" "$here/s2test.c" ||
+aarch64-linux-gnu-gcc -O2 -static -Wall -Werror -o "$BUILD/s2test" "$here/s2test.c" ||
 	die "cannot build s2test"
 
 for suite in $kernels; do
@@ -550,8 +575,9 @@ for suite in $kernels; do
 		continue
 	fi
 	# KASAN, lockdep and friends make the debug kernel a few times slower.
-	kboot_timeout=$boot_timeout
-	[ "$SUITE" != debug ] || kboot_timeout=$((boot_timeout * 4))
+	slow=1
+	[ "$SUITE" != debug ] || slow=4
+	kboot_timeout=$((boot_timeout * slow))
 	base=$(cat "$BUILD/$KVER/base.path")
 	image=$(cat "$BUILD/$KVER/image.path")
 	for mode in $modes; do

@@ -286,6 +286,9 @@ static struct {
 	bool selftest;
 	bool hold_vm;
 	bool page_align;	/* --align page: make block mappings impossible */
+	const char *levels;	/* --levels: "blocks", "pages" or NULL (any) */
+	const char *save_leaves;	/* --save-leaves FILE */
+	const char *same_leaves;	/* --same-leaves FILE */
 } opt = { .bar = 2, .expect = "any", .timeout_s = 60 };
 
 static void usage(const char *argv0)
@@ -304,6 +307,11 @@ static void usage(const char *argv0)
 		"  --align MODE     block (default): hva = gpa = pa modulo 1 GiB, so\n"
 		"                   KVM may use block mappings; page: hva and gpa 4 KiB\n"
 		"                   off that, so it must use 4 KiB pages\n"
+		"  --levels L       blocks: every leaf of the BAR is a block (L1/L2);\n"
+		"                   pages: every leaf is a 4 KiB page (default: any)\n"
+		"  --save-leaves F  write the BAR's leaf descriptors to F\n"
+		"  --same-leaves F  every leaf equals the one saved in F (by a run\n"
+		"                   without the module) in all bits but MemAttr[5:2]\n"
 		"  --selftest       only check the MemAttr decoder's table\n"
 		"  --hold-vm        only create an empty VM and keep it until killed\n",
 		argv0);
@@ -321,6 +329,9 @@ static void parse_args(int argc, char **argv)
 		{ "selftest", no_argument, NULL, 'S' },
 		{ "hold-vm", no_argument, NULL, 'H' },
 		{ "align", required_argument, NULL, 'a' },
+		{ "levels", required_argument, NULL, 'l' },
+		{ "save-leaves", required_argument, NULL, 'w' },
+		{ "same-leaves", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -361,6 +372,18 @@ static void parse_args(int argc, char **argv)
 				opt.page_align = true;
 			else if (strcmp(optarg, "block"))
 				usage(argv[0]);
+			break;
+		case 'l':
+			if (strcmp(optarg, "blocks") && strcmp(optarg, "pages") &&
+			    strcmp(optarg, "any"))
+				usage(argv[0]);
+			opt.levels = strcmp(optarg, "any") ? optarg : NULL;
+			break;
+		case 'w':
+			opt.save_leaves = optarg;
+			break;
+		case 'c':
+			opt.same_leaves = optarg;
 			break;
 		default:
 			usage(argv[0]);
@@ -863,6 +886,90 @@ static void report_map(const struct s2peek_entry *e, uint64_t pages,
 		report_unit(&u, e, fwb, lpa2);
 }
 
+/* --levels: one test, on the counts of leaf entries per level. */
+static void check_levels(const uint64_t *count_by_level)
+{
+	uint64_t blocks = count_by_level[1] + count_by_level[2];
+	uint64_t pages = count_by_level[3];
+
+	if (!opt.levels)
+		return;
+	if (!strcmp(opt.levels, "blocks"))
+		tap_result(blocks > 0 && pages == 0,
+			   "dev %s bar%d: block entries only (L1 %" PRIu64 ", L2 %" PRIu64
+			   ", L3 %" PRIu64 ")", opt.bdf, opt.bar, count_by_level[1],
+			   count_by_level[2], pages);
+	else
+		tap_result(pages > 0 && blocks == 0,
+			   "dev %s bar%d: 4 KiB pages only (L1 %" PRIu64 ", L2 %" PRIu64
+			   ", L3 %" PRIu64 ")", opt.bdf, opt.bar, count_by_level[1],
+			   count_by_level[2], pages);
+}
+
+/*
+ * --save-leaves / --same-leaves: the BAR's entries, one per 4 KiB page
+ * (level and descriptor), so that a run with the module can be compared
+ * with one without: the module may change MemAttr[5:2] and nothing else
+ * (S2AP, SH, AF, XN, contiguous, output address, level, software bits).
+ */
+#define D_MEMATTR_MASK	(0xfULL << 2)
+
+static void save_leaves(const struct s2peek_entry *e, uint64_t pages)
+{
+	FILE *f = fopen(opt.save_leaves, "w");
+	uint64_t p;
+
+	if (!f)
+		bail("cannot write %s", opt.save_leaves);
+	fprintf(f, "s2test-leaves pa=0x%" PRIx64 " pages=%" PRIu64 "\n", g_bar->pa, pages);
+	for (p = 0; p < pages; p++)
+		fprintf(f, "%d 0x%016" PRIx64 "\n",
+			e[p].flags & S2PEEK_E_LEAF ? e[p].level : -1,
+			e[p].flags & S2PEEK_E_LEAF ? (uint64_t)e[p].desc : 0);
+	if (fclose(f))
+		bail("cannot write %s", opt.save_leaves);
+}
+
+static void compare_leaves(const struct s2peek_entry *e, uint64_t pages)
+{
+	FILE *f = fopen(opt.same_leaves, "r");
+	uint64_t p, pa = 0, n = 0, compared = 0, desc;
+	int level, bad = 0;
+
+	if (!f || fscanf(f, "s2test-leaves pa=0x%" SCNx64 " pages=%" SCNu64, &pa, &n) != 2) {
+		tap_result(false, "dev %s bar%d: leaves as without the module: cannot read %s",
+			   opt.bdf, opt.bar, opt.same_leaves);
+		if (f)
+			fclose(f);
+		return;
+	}
+	if (pa != g_bar->pa || n != pages)
+		tap_defer("  %s is of pa 0x%" PRIx64 ", %" PRIu64 " pages; this BAR: 0x%"
+			  PRIx64 ", %" PRIu64, opt.same_leaves, pa, n, g_bar->pa, pages);
+	for (p = 0; p < pages && p < n; p++) {
+		if (fscanf(f, "%d 0x%" SCNx64, &level, &desc) != 2) {
+			bad++;
+			tap_defer("  %s: no entry for page %" PRIu64, opt.same_leaves, p);
+			break;
+		}
+		if (!(e[p].flags & S2PEEK_E_LEAF) || level < 0)
+			continue;
+		compared++;
+		if (level == e[p].level &&
+		    (desc & ~D_MEMATTR_MASK) == (e[p].desc & ~D_MEMATTR_MASK))
+			continue;
+		if (bad++ < 4)
+			tap_defer("  page 0x%" PRIx64 ": without the module L%d 0x%016" PRIx64
+				  ", now L%d 0x%016" PRIx64 " (differs in 0x%016" PRIx64 ")",
+				  p * SZ_4K, level, desc, e[p].level, e[p].desc,
+				  (desc ^ e[p].desc) & ~D_MEMATTR_MASK);
+	}
+	fclose(f);
+	tap_result(!bad && pa == g_bar->pa && n == pages && compared > 0,
+		   "dev %s bar%d: %" PRIu64 " leaves as without the module but for MemAttr[5:2]"
+		   " (%d differ)", opt.bdf, opt.bar, compared, bad);
+}
+
 static bool peek(struct vm *v, uint64_t ipa, uint32_t nr, struct s2peek_entry *e,
 		 struct s2peek_req *req)
 {
@@ -977,6 +1084,11 @@ int main(int argc, char **argv)
 
 	peek(&v, v.bar_gpa, pages, e, &req);
 	report_map(e, pages, fwb, lpa2, count_by_level, &unmapped);
+	check_levels(count_by_level);
+	if (opt.save_leaves)
+		save_leaves(e, pages);
+	if (opt.same_leaves)
+		compare_leaves(e, pages);
 	t_peek = now_ms();
 
 	tap_diag("s2test-map dev=%s bar=%d size=0x%" PRIx64 " touched=%" PRIu64

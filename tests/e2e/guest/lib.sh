@@ -7,7 +7,11 @@
 # The e2e_* variables come from the kernel command line (see /init).
 # shellcheck disable=SC2154
 
-S2TEST=/e2e/s2test
+# Timeouts scale with the lane: e2e_slow (kernel command line, from run.sh)
+# is 4 on the debug kernel (KASAN, lockdep), 1 otherwise. S2TEST is split
+# into words where it is used.
+E2E_SLOW=${e2e_slow:-1}
+S2TEST="/e2e/s2test --timeout $((60 * E2E_SLOW))"
 
 # Find the virtio-serial port named "tap" and make fd 3 write to it.
 e2e_open_tap() {
@@ -105,6 +109,38 @@ e2e_sigtrace_stop() {
 
 e2e_sigtrace_dump() {
 	grep -v -e '=> ftrace_call' -e '=> el0t_64_sync' /tmp/sigtrace.txt 2>/dev/null | head -n 60
+}
+
+# e2e_stock_attr: the stage-2 attribute stock KVM gives a vfio-pci BAR on
+# the running kernel, from its release alone (upstream switched to
+# Normal-NC in 6.9; s2test's --expect kernel-default has the same rule).
+# Never read from the module under test: its kernel_nc is checked against
+# this. e2e_other_attr ATTR: the other one of the two. e2e_setting ATTR:
+# the module's name for it (device or normal-nc).
+e2e_stock_attr() {
+	e2e_rel=$(uname -r)
+	e2e_maj=${e2e_rel%%.*}
+	e2e_min=${e2e_rel#*.}
+	e2e_min=${e2e_min%%[!0-9]*}
+	if [ "$e2e_maj" -gt 6 ] || { [ "$e2e_maj" = 6 ] && [ "$e2e_min" -ge 9 ]; }; then
+		echo normal-nc
+	else
+		echo device-ngnre
+	fi
+}
+# e2e_big_levels: how stock KVM maps a BAR whose host mapping, guest and
+# physical addresses agree modulo 2 MiB: with blocks since 6.1 (on fault),
+# with 4 KiB pages on 5.10 (every page eagerly, at memslot creation).
+e2e_big_levels() {
+	e2e_rel=$(uname -r)
+	e2e_maj=${e2e_rel%%.*}
+	if [ "$e2e_maj" -ge 6 ]; then echo blocks; else echo pages; fi
+}
+e2e_other_attr() {
+	if [ "$1" = normal-nc ]; then echo device-ngnre; else echo normal-nc; fi
+}
+e2e_setting() {
+	if [ "$1" = device-ngnre ]; then echo device; else echo "$1"; fi
 }
 
 # e2e_kernel_trouble FILE: print the first lines of FILE (a kernel log)

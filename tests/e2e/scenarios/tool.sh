@@ -100,7 +100,7 @@ tool_has "prometheus: listed 2" $O '^kvm_s2attr_devices_listed 2$'
 tool_has "prometheus: rewrites of $small" $O "^kvm_s2attr_rewrites_total\{bdf=\"$small\",memattr=\"normal-nc\"\} $rw_small\$"
 tool_has "prometheus: rewrites of $big" $O "^kvm_s2attr_rewrites_total\{bdf=\"$big\",memattr=\"device\"\} $rw_big\$"
 tool_has "prometheus: $small present" $O "^kvm_s2attr_device_present\{bdf=\"$small\",driver=\"vfio-pci\"\} 1\$"
-tool_has "prometheus: info" $O "^kvm_s2attr_info\{kvm_mode=\"$e2e_mode\",fwb=\"$(cat $S/fwb)\",kernel_nc=\"$(cat $S/kernel_nc)\",hook=\"$(cat $S/hook)\",default=\"kernel\"\} 1\$"
+tool_has "prometheus: info" $O "^kvm_s2attr_info\{kvm_mode=\"$e2e_mode\",fwb=\"$(cat $S/fwb)\",kernel_nc=\"$([ "$(e2e_stock_attr)" = normal-nc ] && echo 1 || echo 0)\",hook=\"$(cat $S/hook)\",default=\"kernel\"\} 1\$"
 
 # A listed address with no device behind it.
 tool_rc "set absent 0000:00:1f.0" 0 set 0000:00:1f.0 normal-nc
