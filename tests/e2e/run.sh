@@ -5,6 +5,7 @@
 #
 #   tests/e2e/run.sh [--kernels "bullseye bookworm trixie sid debug"] [--modes "vhe nvhe protected"]
 #                    [--scenarios "stock"] [--timeout SECONDS] [--icount] [--append ARGS]
+#                    [--tcg single|multi] [--qemu SUITE]
 #
 # --kernels debug is the debug-kernel lane: Debian's 6.1 source built here
 # with lockdep, KASAN, KFENCE and atomic-sleep checks (scripts/debug-kernel.sh).
@@ -12,6 +13,8 @@
 #
 # --icount runs QEMU single-threaded with -icount shift=0,sleep=off, so the
 # emulated machine's clock counts executed instructions (for benchmarks).
+# --tcg single|multi picks QEMU's TCG threading (default: QEMU's, multi);
+# --qemu SUITE runs Debian SUITE's QEMU from its chroot (scripts/qemu-suite.sh).
 #
 # For every kernel and KVM mode, boots the kernel under qemu-system-aarch64
 # (with EL2, so KVM works inside it, and an SMMUv3, so vfio-pci works) with
@@ -57,10 +60,14 @@ modes="vhe nvhe"
 scenarios=stock
 boot_timeout=300
 accel=()
+# --qemu SUITE: that Debian suite's QEMU (scripts/qemu-suite.sh), not this
+# machine's, to tell a QEMU problem from a kernel one.
+qemu_suite=
+qemu_bin=qemu-system-aarch64
 extra_append=""
 
 usage() {
-	sed -n '6,7p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '6,8p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 while [ $# -gt 0 ]; do
@@ -71,6 +78,13 @@ while [ $# -gt 0 ]; do
 	--timeout) boot_timeout=${2:?}; shift 2 ;;
 	--append) extra_append=${2:?}; shift 2 ;;
 	--icount) accel=(-accel tcg,thread=single -icount shift=0,sleep=off); shift ;;
+	--tcg)
+		case ${2:?} in
+		single | multi) accel=(-accel "tcg,thread=$2") ;;
+		*) die "--tcg single|multi" ;;
+		esac
+		shift 2 ;;
+	--qemu) qemu_suite=${2:?}; shift 2 ;;
 	-h|--help) usage ;;
 	*) usage ;;
 	esac
@@ -421,7 +435,7 @@ boot_one() {
 	cat "$base" "$BUILD/$KVER/run.cpio.gz" >"$rundir/initrd.cpio.gz"
 
 	# shellcheck disable=SC2054 # commas are QEMU option syntax
-	local qemu=(qemu-system-aarch64
+	local qemu=("$qemu_bin"
 		-M virt,virtualization=on,gic-version=3,iommu=smmuv3
 		-cpu "$cpu" -smp 2 -m 2G -nographic -no-reboot -nic none "${accel[@]}"
 		-kernel "$image" -initrd "$rundir/initrd.cpio.gz" -append "$append"
@@ -545,6 +559,10 @@ run_t0=$EPOCHREALTIME
 failed_before=0
 emit "TAP version 13"
 bb=$(get_busybox)
+if [ -n "$qemu_suite" ]; then
+	qemu_bin=$("$top/scripts/qemu-suite.sh" "$qemu_suite") || die "no QEMU from $qemu_suite"
+fi
+emit "# QEMU: $("$qemu_bin" --version | head -n 1)${accel[*]:+, ${accel[*]}}"
 mkdir -p "$BUILD"
 # s2test is kernel independent: one static binary for all boots.
 aarch64-linux-gnu-gcc -O2 -static -Wall -Werror -o "$BUILD/s2test" "$here/s2test.c" ||

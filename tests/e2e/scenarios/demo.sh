@@ -5,6 +5,7 @@
 # s2test runs guest code over the BAR (writes and reads checked) and reads
 # the stage-2 descriptors back. Lines "# demo-out ..." carry what the
 # commands printed, for scripts/demo.sh to show.
+# e2e-blocks: 7
 # shellcheck shell=sh disable=SC2154 # e2e_* come from the kernel command line
 dev=$e2e_dev_small
 

@@ -2,6 +2,7 @@
 # Fail closed: in protected KVM mode (booted with kvm-arm.mode=protected)
 # guests' stage-2 tables belong to EL2, so kvm_s2attr must refuse to load,
 # say why, and leave nothing behind.
+# e2e-blocks: 3
 # shellcheck shell=sh disable=SC2154 # e2e_* come from the kernel command line
 if insmod /e2e/kvm_s2attr.ko "devices=$e2e_dev_small=normal-nc"; then
 	e2e_fail "refuse: insmod in $e2e_mode mode fails" "insmod succeeded"

@@ -4,6 +4,7 @@
 # goes through. The big BAR runs twice: mapped so that KVM may use 2 MiB
 # blocks (and must, since 6.1), then skewed by 4 KiB so that it must use
 # pages.
+# e2e-blocks: 3
 # shellcheck shell=sh disable=SC2154 # e2e_* come from the kernel command line
 # The leaves are kept for the module scenario, which checks that a
 # rewritten leaf differs from these in MemAttr[5:2] only.

@@ -2,10 +2,15 @@
 # Stock-kernel stress, without kvm_s2attr: the load of robust.sh's
 # concurrency phase (an s2test loop on each device, two busy shell loops)
 # for e2e_stress_s seconds (default 60). Tells a kernel problem under this
-# load apart from one the module causes.
+# load apart from one the module causes. With e2e_stress_reload=1 a fifth
+# loop loads and unloads kvm_s2attr (no device listed, ftrace and kprobe
+# hooks in turn): the module's text patching under running guests, with
+# nothing else of it in play.
+# e2e-blocks: 6
 # shellcheck shell=sh disable=SC2154
 R=/tmp/stress
 st_s=${e2e_stress_s:-60}
+st_reload=${e2e_stress_reload:-0}
 rm -rf $R
 mkdir -p $R
 
@@ -20,6 +25,20 @@ st_loop() {	# TAG BDF
 		echo "$st_rc $st_nok" >>"$R/$1.runs"
 		[ "$st_rc" = 0 ] && [ "$st_nok" = 0 ] || cp "$R/$1.cur" "$R/$1.fail.$st_n"
 	done
+}
+st_reload() {
+	st_i=0
+	st_fail=0
+	while [ ! -e $R/stop ]; do
+		st_i=$((st_i + 1))
+		if [ $((st_i % 2)) = 0 ]; then st_h=kprobe; else st_h=auto; fi
+		if insmod /e2e/kvm_s2attr.ko hook=$st_h 2>>$R/reload.err; then
+			rmmod kvm_s2attr 2>>$R/reload.err || st_fail=$((st_fail + 1))
+		else
+			st_fail=$((st_fail + 1))
+		fi
+	done
+	echo "$st_i $st_fail" >$R/reload.count
 }
 st_busy() {
 	while [ ! -e $R/stop ]; do
@@ -36,10 +55,25 @@ st_busy &
 st_p3=$!
 st_busy &
 st_p4=$!
+st_p5=
+if [ "$st_reload" = 1 ]; then
+	st_reload &
+	st_p5=$!
+fi
 sleep "$st_s"
 touch $R/stop
-wait $st_p1 $st_p2 $st_p3 $st_p4
+wait $st_p1 $st_p2 $st_p3 $st_p4 $st_p5
 e2e_sigtrace_stop
+if [ "$st_reload" = 1 ]; then
+	read -r st_i st_fail <$R/reload.count
+	if [ "$st_i" -gt 0 ] && [ "$st_fail" = 0 ]; then
+		e2e_pass "stress: $st_i insmod/rmmod cycles of kvm_s2attr under the load"
+	else
+		e2e_fail "stress: insmod/rmmod cycles" "$st_i cycles, $st_fail failed" "$(head -n 5 $R/reload.err)"
+	fi
+else
+	e2e_pass "stress: no module reloads (e2e_stress_reload=0)"
+fi
 for t in small big; do
 	# shellcheck disable=SC2046 # two numbers, split on purpose
 	set -- $(awk '{ n++; if ($1 != 0 || $2 != 0) bad++ } END { print n + 0, bad + 0 }' $R/$t.runs)
