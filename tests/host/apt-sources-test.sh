@@ -4,12 +4,8 @@
 # debian_mirror) on made-up /etc/apt trees: one-line and deb822 formats,
 # options, disabled stanzas, deb-src, mirror+file: lists, URIs that do not
 # end in /debian, and the refusals. Emits 12 tests (TAP).
-set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 printf 'VERSION_CODENAME=bookworm\n' >"$tmp/os-release"
 export OS_RELEASE=$tmp/os-release
 
@@ -19,24 +15,20 @@ mirror() {
 }
 # expect NAME WANT GOT
 expect() {
-	n=$((n + 1))
 	if [ "$2" = "$3" ]; then
-		echo "ok $n - $1"
+		host_result ok "$1"
 	else
-		failed=$((failed + 1))
-		printf 'not ok %d - %s\n#   want: %s\n#   got:  %s\n' "$n" "$1" "$2" "$3"
+		host_result fail "$1" "want: $2" "got:  $3"
 	fi
 }
 # refuses NAME PATTERN ETC [security]: debian_mirror fails, PATTERN in its message.
 refuses() {
 	local out rc=0
 	out=$(mirror "${@:3}") || rc=$?
-	n=$((n + 1))
 	if [ "$rc" != 0 ] && [ -z "$out" ] && grep -q -- "$2" "$tmp/err"; then
-		echo "ok $n - $1"
+		host_result ok "$1"
 	else
-		failed=$((failed + 1))
-		printf 'not ok %d - %s\n#   rc=%s out=%s err=%s\n' "$n" "$1" "$rc" "$out" "$(cat "$tmp/err")"
+		host_result fail "$1" "rc=$rc out=$out err=$(cat "$tmp/err")"
 	fi
 }
 mk() { rm -rf "$tmp/$1"; mkdir -p "$tmp/$1/sources.list.d"; }
@@ -104,6 +96,4 @@ refuses "no sources at all: refused" "no apt source" "$tmp/empty"
 printf 'VERSION_CODENAME=\n' >"$tmp/os-release"
 refuses "unknown release: refused" "VERSION_CODENAME" "$tmp/line"
 
-echo "1..$n"
-echo "apt-sources: $((n - failed)) passed, $failed failed"
-[ "$failed" = 0 ]
+host_done apt-sources

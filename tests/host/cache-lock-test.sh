@@ -3,16 +3,8 @@
 # Unit test of cache_lock (scripts/common.sh): a second run on the same
 # cache waits until the first is done, a child of the holder does not, and
 # a run on another cache does not. Emits 3 tests (TAP).
-set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
-result() {
-	n=$((n + 1))
-	if [ "$1" = ok ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; printf '#   %s\n' "${@:3}"; fi
-}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 # run CACHE NAME SECONDS: take the lock, record when, hold it SECONDS.
 run() {
 	KVM_S2ATTR_CACHE=$1 bash -c '. "$0/scripts/common.sh"; cache_lock; date +%s.%N >"$1"; sleep "$2"' \
@@ -26,18 +18,18 @@ run "$tmp/c1" second 0
 wait
 d=$(elapsed first second)
 if awk -v d="$d" 'BEGIN { exit !(d >= 1.9) }' && grep -q "waiting for another kvm-s2attr run" "$tmp/second.err"; then
-	result ok "a second run on the same cache waits for the first (${d}s) and says so"
+	host_result ok "a second run on the same cache waits for the first (${d}s) and says so"
 else
-	result fail "a second run on the same cache waits for the first" "got ${d}s" "$(cat "$tmp/second.err")"
+	host_result fail "a second run on the same cache waits for the first" "got ${d}s" "$(cat "$tmp/second.err")"
 fi
 
 KVM_S2ATTR_CACHE=$tmp/c2 timeout 10 bash -c '. "$0/scripts/common.sh"; cache_lock
 	KVM_S2ATTR_CACHE=$KVM_S2ATTR_CACHE bash -c ". \"$0/scripts/common.sh\"; cache_lock; echo child-in"' "$top" \
 	>"$tmp/child.out" 2>&1
 if grep -q child-in "$tmp/child.out"; then
-	result ok "a child of the holder passes"
+	host_result ok "a child of the holder passes"
 else
-	result fail "a child of the holder passes" "$(cat "$tmp/child.out")"
+	host_result fail "a child of the holder passes" "$(cat "$tmp/child.out")"
 fi
 
 run "$tmp/c3" third 2 &
@@ -46,10 +38,8 @@ run "$tmp/c4" fourth 0
 wait
 d=$(elapsed third fourth)
 if awk -v d="$d" 'BEGIN { exit !(d < 1.5) }'; then
-	result ok "a run on another cache does not wait (${d}s)"
+	host_result ok "a run on another cache does not wait (${d}s)"
 else
-	result fail "a run on another cache does not wait" "got ${d}s"
+	host_result fail "a run on another cache does not wait" "got ${d}s"
 fi
-echo "1..$n"
-echo "cache-lock: $((n - failed)) passed, $failed failed"
-[ "$failed" = 0 ]
+host_done cache-lock
