@@ -7,6 +7,7 @@
 # for new guests; "rewrites" counts the entries the module changed. A
 # rewritten leaf must equal the stock one (saved by the "stock" scenario,
 # which runs first) in every bit but MemAttr[5:2], and keep its level.
+# e2e-blocks: 39
 # shellcheck shell=sh disable=SC2154 # e2e_* come from the kernel command line
 S=/sys/kernel/kvm_s2attr
 small=$e2e_dev_small

@@ -16,6 +16,7 @@
 #      must not leave a module that claims a hook that never runs.
 # Ends with a foreground s2test on each device, so the host's check of the
 # ivshmem backing files sees the pattern of the last run.
+# e2e-blocks: 153
 # shellcheck shell=sh disable=SC2154,SC2012 # e2e_* come from the kernel command line
 S=/sys/kernel/kvm_s2attr
 KO=/e2e/kvm_s2attr.ko

@@ -5,6 +5,7 @@
 # configuration: /etc/modprobe.d/kvm-s2attr.conf and "modprobe kvm_s2attr"
 # (from /lib/modules/$(uname -r)/extra, after depmod) before any guest runs,
 # with the attributes read back from the stage-2 tables by s2test.
+# e2e-blocks: 76
 # shellcheck shell=sh disable=SC2154,SC2086,SC2012 # e2e_* come from the kernel command line; BDFs have no blanks
 S=/sys/kernel/kvm_s2attr
 small=$e2e_dev_small
