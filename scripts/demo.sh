@@ -46,6 +46,8 @@ echo "    $ko: vermagic \"$(modinfo -F vermagic "$ko")\""
 say "booting $KVER in QEMU (KVM inside, ivshmem through vfio-pci): before, set, after"
 log=$top/build/demo-run.log
 dir=$top/out/e2e/$KVER-vhe
+# Results of an earlier demo must not pass for this one.
+rm -rf "$dir"
 t0=$(date +%s)
 last=
 while :; do
@@ -74,7 +76,7 @@ done
 
 say "results"
 raw=$dir/tap.raw
-[ -f "$raw" ] || die "no results in $dir (see $log)"
+[ -f "$raw" ] || { tail -n 5 "$log" | sed "s/^/    /"; die "no results in $dir (see $log)"; }
 # block NAME: "<ok>/<total>" of the TAP block NAME in the guest's TAP.
 block() {
 	awk -v b="# e2e-block $1" '
