@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# qemu-compare.sh [--boots N] [--seconds S] [--kernel SUITE] [--configs "..."]:
+# qemu-compare.sh [--boots N] [--seconds S] [--kernel SUITE] [--configs "..."] [--host-load N]:
 # the stock-kernel "stress" scenario (two s2test loops and two busy loops
 # racing; no VM kept between s2test runs) booted N times per configuration,
 # and a table of s2test runs and failures per configuration. Tells whether
@@ -11,6 +11,8 @@
 #   single         this machine's QEMU, one TCG thread for all vCPUs
 #   trixie         Debian trixie's QEMU (scripts/qemu-suite.sh), multi-threaded
 #   <c>+reload     any of these with kvm_s2attr loaded and unloaded in a loop
+# --host-load N keeps N busy loops running on this machine meanwhile, so
+# that QEMU's vCPU threads are preempted (as when CI shares the cores).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=common.sh
@@ -21,12 +23,14 @@ boots=4
 secs=60
 kernel=bookworm
 configs="mttcg single trixie mttcg+reload"
+host_load=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--boots) boots=${2:?}; shift 2 ;;
 	--seconds) secs=${2:?}; shift 2 ;;
 	--kernel) kernel=${2:?}; shift 2 ;;
 	--configs) configs=${2:?}; shift 2 ;;
+	--host-load) host_load=${2:?}; shift 2 ;;
 	*) die "usage: qemu-compare.sh [--boots N] [--seconds S] [--kernel SUITE] [--configs \"mttcg single trixie mttcg+reload\"]" ;;
 	esac
 done
@@ -34,9 +38,16 @@ done
 . "$("$top/scripts/fetch-kernel.sh" "$kernel")"
 bootdir=$top/out/e2e/$KVER-vhe
 out=$top/out/qemu-compare
+load_pids=()
+trap '[ ${#load_pids[@]} = 0 ] || kill "${load_pids[@]}" 2>/dev/null' EXIT
+for _ in $(seq 1 "$host_load"); do
+	sh -c 'while :; do :; done' &
+	load_pids+=($!)
+done
 mkdir -p "$out"
 table=$out/table.txt
-printf '%-20s %5s %7s %7s %7s  %s\n' config boots s2test failed 1/1000 "bad boots (KVM_BUG, WARN, ...)" | tee "$table"
+echo "# stress ${secs}s per boot on $kernel, $host_load busy loops on the host" | tee -a "$table"
+printf '%-20s %5s %7s %7s %7s  %s\n' config boots s2test failed 1/1000 "bad boots (KVM_BUG, WARN, ...)" | tee -a "$table"
 for cfg in $configs; do
 	args=(--kernels "$kernel" --modes vhe --scenarios stress)
 	append="e2e_stress_s=$secs"
