@@ -105,6 +105,15 @@ debian_mirror() {
 	printf '%s\n' "${uri%/}"
 }
 
+# chroot_sh ROOT LOG SCRIPT: run SCRIPT with sh inside the chroot ROOT,
+# with its own /proc (in a private mount namespace, so nothing stays
+# mounted), output appended to LOG.
+chroot_sh() {
+	unshare --mount --propagation private sh -c '
+		mount -t proc proc "$0/proc" && chroot "$0" sh -c "$1"
+	' "$1" "$3" >>"$2" 2>&1
+}
+
 # suite_apt SUITE APT-GET-ARGS...: apt-get on a private configuration that
 # sees only SUITE (main, amd64 + arm64). Release signatures are checked with
 # the host's keyrings as usual (not their Valid-Until date: the mirror may

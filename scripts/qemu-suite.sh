@@ -18,11 +18,9 @@ root=$("$(dirname "$0")/toolchain.sh" "$suite" "$gcc")
 wrapper=$root/.kvm-s2attr-qemu
 if [ ! -x "$root/usr/bin/qemu-system-aarch64" ]; then
 	log "qemu: installing qemu-system-arm in the $suite chroot"
-	unshare --mount --propagation private sh -c '
-		mount -t proc proc "$0/proc" &&
-		chroot "$0" sh -c "apt-get -q update && DEBIAN_FRONTEND=noninteractive \
-			apt-get -q install -y --no-install-recommends qemu-system-arm && apt-get clean"
-	' "$root" >>"$CACHE/chroot/$suite.log" 2>&1 ||
+	chroot_sh "$root" "$CACHE/chroot/$suite.log" "apt-get -q update &&
+		DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends \
+			qemu-system-arm && apt-get clean" ||
 		die "installing qemu-system-arm in the $suite chroot failed, see $CACHE/chroot/$suite.log"
 fi
 ld=$(ls "$root"/lib64/ld-linux-x86-64.so.2 "$root"/usr/lib64/ld-linux-x86-64.so.2 2>/dev/null | head -n 1)

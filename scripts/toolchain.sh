@@ -33,13 +33,11 @@ log "toolchain: debootstrap $suite (minbase) for aarch64-linux-gnu-$gcc"
 debootstrap --variant=minbase "$suite" "$root.tmp" "$(debian_mirror)" > "$CACHE/chroot/$suite.log" 2>&1 ||
 	die "debootstrap $suite failed, see $CACHE/chroot/$suite.log"
 log "toolchain: installing $gcc-aarch64-linux-gnu in the $suite chroot"
-unshare --mount --propagation private sh -c '
-	mount -t proc proc "$1/proc" && shift &&
-	chroot "$0" sh -c "echo Acquire::Check-Valid-Until \"false\"\; \
-		> /etc/apt/apt.conf.d/99snapshot && apt-get -q update && \
-		DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends make bc kmod \
-		$1-aarch64-linux-gnu binutils-aarch64-linux-gnu dwarves && apt-get clean"
-' "$root.tmp" "$root.tmp" "$gcc" >> "$CACHE/chroot/$suite.log" 2>&1 ||
+chroot_sh "$root.tmp" "$CACHE/chroot/$suite.log" "
+	echo 'Acquire::Check-Valid-Until \"false\";' >/etc/apt/apt.conf.d/99snapshot &&
+	apt-get -q update && DEBIAN_FRONTEND=noninteractive apt-get -q install -y \
+		--no-install-recommends make bc kmod $gcc-aarch64-linux-gnu \
+		binutils-aarch64-linux-gnu dwarves && apt-get clean" ||
 	die "installing $gcc in the $suite chroot failed, see $CACHE/chroot/$suite.log"
 touch "$root.tmp/.kvm-s2attr-ready"
 rm -rf "$root"

@@ -118,23 +118,23 @@ e2e_sigtrace_dump() {
 # this. e2e_other_attr ATTR: the other one of the two. e2e_setting ATTR:
 # the module's name for it (device or normal-nc).
 e2e_stock_attr() {
+	if e2e_kernel_at_least 6 9; then echo normal-nc; else echo device-ngnre; fi
+}
+
+# e2e_kernel_at_least MAJOR MINOR: is the running kernel's release at least
+# MAJOR.MINOR?
+e2e_kernel_at_least() {
 	e2e_rel=$(uname -r)
 	e2e_maj=${e2e_rel%%.*}
 	e2e_min=${e2e_rel#*.}
 	e2e_min=${e2e_min%%[!0-9]*}
-	if [ "$e2e_maj" -gt 6 ] || { [ "$e2e_maj" = 6 ] && [ "$e2e_min" -ge 9 ]; }; then
-		echo normal-nc
-	else
-		echo device-ngnre
-	fi
+	[ "$e2e_maj" -gt "$1" ] || { [ "$e2e_maj" = "$1" ] && [ "$e2e_min" -ge "$2" ]; }
 }
 # e2e_big_levels: how stock KVM maps a BAR whose host mapping, guest and
 # physical addresses agree modulo 2 MiB: with blocks since 6.1 (on fault),
 # with 4 KiB pages on 5.10 (every page eagerly, at memslot creation).
 e2e_big_levels() {
-	e2e_rel=$(uname -r)
-	e2e_maj=${e2e_rel%%.*}
-	if [ "$e2e_maj" -ge 6 ]; then echo blocks; else echo pages; fi
+	if e2e_kernel_at_least 6 1; then echo blocks; else echo pages; fi
 }
 e2e_other_attr() {
 	if [ "$1" = normal-nc ]; then echo device-ngnre; else echo normal-nc; fi
