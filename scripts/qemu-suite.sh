@@ -23,8 +23,10 @@ if [ ! -x "$root/usr/bin/qemu-system-aarch64" ]; then
 			qemu-system-arm && apt-get clean" ||
 		die "installing qemu-system-arm in the $suite chroot failed, see $CACHE/chroot/$suite.log"
 fi
-ld=$(ls "$root"/lib64/ld-linux-x86-64.so.2 "$root"/usr/lib64/ld-linux-x86-64.so.2 2>/dev/null | head -n 1)
-[ -n "$ld" ] || die "no x86-64 dynamic loader in $root"
+# The chroot's own loader: its /lib64 link is absolute, so resolve it there
+# (resolved here it could name this machine's loader).
+ld=$root$(chroot "$root" readlink -f /lib64/ld-linux-x86-64.so.2)
+[ -f "$ld" ] || die "no x86-64 dynamic loader in $root"
 libs=$root/usr/lib/x86_64-linux-gnu:$root/lib/x86_64-linux-gnu
 cat >"$wrapper" <<EOT
 #!/bin/sh
