@@ -1,9 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# qemu-compare.sh [--boots N] [--seconds S] [--kernel SUITE] [--configs "..."] [--host-load N]:
+# qemu-compare.sh [--boots N] [--seconds S] [--kernel SUITE] [--configs "..."] [--host-load N]
+#                 [--scenario stress|robust]:
 # the stock-kernel "stress" scenario (two s2test loops and two busy loops
 # racing; no VM kept between s2test runs) booted N times per configuration,
-# and a table of s2test runs and failures per configuration. Tells whether
+# and a table of s2test runs and failures per configuration. With
+# --scenario robust, the robust scenario without its idle VM
+# (e2e_hold_vm=0) instead, and a table of its tests and failed tests. Tells whether
 # the intermittent s2test faults seen under emulation (a host process
 # running with a guest's TPIDR_EL0) follow QEMU, its TCG threading, or the
 # module's text patching. Configurations:
@@ -24,6 +27,7 @@ secs=60
 kernel=bookworm
 configs="mttcg single trixie mttcg+reload"
 host_load=0
+scenario=stress
 while [ $# -gt 0 ]; do
 	case $1 in
 	--boots) boots=${2:?}; shift 2 ;;
@@ -31,6 +35,7 @@ while [ $# -gt 0 ]; do
 	--kernel) kernel=${2:?}; shift 2 ;;
 	--configs) configs=${2:?}; shift 2 ;;
 	--host-load) host_load=${2:?}; shift 2 ;;
+	--scenario) scenario=${2:?}; shift 2 ;;
 	*) die "usage: qemu-compare.sh [--boots N] [--seconds S] [--kernel SUITE] [--configs \"mttcg single trixie mttcg+reload\"]" ;;
 	esac
 done
@@ -46,11 +51,17 @@ for _ in $(seq 1 "$host_load"); do
 done
 mkdir -p "$out"
 table=$out/table.txt
-echo "# stress ${secs}s per boot on $kernel, $host_load busy loops on the host" | tee -a "$table"
-printf '%-20s %5s %7s %7s %7s  %s\n' config boots s2test failed 1/1000 "bad boots (KVM_BUG, WARN, ...)" | tee -a "$table"
+case $scenario in
+stress) what="stress ${secs}s per boot" unit=s2test ;;
+robust) what="robust without its idle VM" unit=tests ;;
+*) die "unknown scenario $scenario (stress or robust)" ;;
+esac
+echo "# $what on $kernel, $host_load busy loops on the host" | tee -a "$table"
+printf '%-20s %5s %7s %7s %7s  %s\n' config boots "$unit" failed 1/1000 "bad boots (KVM_BUG, WARN, ...)" | tee -a "$table"
 for cfg in $configs; do
-	args=(--kernels "$kernel" --modes vhe --scenarios stress)
+	args=(--kernels "$kernel" --modes vhe --scenarios "$scenario")
 	append="e2e_stress_s=$secs"
+	[ "$scenario" = stress ] || append="e2e_hold_vm=0"
 	case ${cfg%+reload} in
 	mttcg) args+=(--tcg multi) ;;
 	single) args+=(--tcg single) ;;
@@ -60,13 +71,16 @@ for cfg in $configs; do
 	[ "$cfg" = "${cfg%+reload}" ] || append="$append e2e_stress_reload=1"
 	runs=0 failed=0 badboots=""
 	for b in $(seq 1 "$boots"); do
-		log "qemu-compare: $cfg, boot $b of $boots (${secs}s of load)"
+		log "qemu-compare: $cfg, boot $b of $boots ($what)"
 		bash "$top/tests/e2e/run.sh" "${args[@]}" --append "$append" >"$out/$cfg.$b.log" 2>&1 || true
 		cp "$bootdir/tap.raw" "$out/$cfg.$b.tap.raw"
 		cp "$bootdir/console.log" "$out/$cfg.$b.console.log"
 		# "stress: 60s s2test loop on small (N runs, all passed)" or
 		# "... loop on small" with "#   N runs, M failed".
-		read -r r f < <(awk '
+		read -r r f < <(awk -v scenario="$scenario" '
+			scenario == "robust" && /^ok / { r++ }
+			scenario == "robust" && /^not ok / { r++; f++ }
+			scenario == "robust" { next }
 			/s2test loop on .*runs, all passed/ { match($0, /\(([0-9]+) runs/); r += substr($0, RSTART + 1, RLENGTH - 6) + 0 }
 			/^#   [0-9]+ runs, [0-9]+ failed/ { r += $2; f += $4 }
 			END { print r + 0, f + 0 }' "$out/$cfg.$b.tap.raw")
@@ -74,7 +88,7 @@ for cfg in $configs; do
 		failed=$((failed + f))
 		trouble=$(grep -cE -f "$top/tests/e2e/kernel-trouble.ere" "$out/$cfg.$b.console.log" || true)
 		[ "$trouble" = 0 ] || badboots="$badboots $b"
-		log "qemu-compare: $cfg boot $b: $r s2test runs, $f failed, $trouble kernel-trouble lines"
+		log "qemu-compare: $cfg boot $b: $r $unit, $f failed, $trouble kernel-trouble lines"
 	done
 	printf '%-20s %5s %7s %7s %7s  %s\n' "$cfg" "$boots" "$runs" "$failed" \
 		"$(awk -v f="$failed" -v r="$runs" 'BEGIN { printf "%.2f", r ? 1000 * f / r : 0 }')" "${badboots:-none}" |
