@@ -49,12 +49,14 @@ matrix:
 	bash scripts/build-matrix.sh
 
 # On every kernel in VHE and nVHE: the stock kernels' own behaviour, the
-# module's, its robustness and the status tool; then, in protected mode
-# (5.12+), that the module refuses to load.
+# module's, its robustness, the status tool and its fail-closed checks;
+# then, in protected mode and with kvm-arm.mode=none (5.16+) and on a
+# machine without EL2 (all), that the module refuses to load.
 e2e:
-	bash tests/e2e/run.sh --scenarios "stock module robust tool"
-	bash tests/e2e/run.sh --modes protected --kernels "bookworm trixie sid" \
+	bash tests/e2e/run.sh --scenarios "stock module robust tool failclosed"
+	bash tests/e2e/run.sh --modes "protected none" --kernels "bookworm trixie sid" \
 		--scenarios refuse
+	bash tests/e2e/run.sh --modes noel2 --scenarios refuse
 
 fuzz:
 	$(MAKE) -C tests/fuzz check
@@ -69,7 +71,7 @@ bench:
 # Debug-kernel lane: Debian's 6.1 source with lockdep, DEBUG_ATOMIC_SLEEP,
 # KASAN and KFENCE (scripts/debug-kernel.config), built once and cached.
 debug-e2e:
-	bash tests/e2e/run.sh --kernels debug --scenarios "stock module robust" \
+	bash tests/e2e/run.sh --kernels debug --scenarios "stock module robust failclosed" \
 		--append e2e_robust_conc_s=40
 
 check: host-setup unit fuzz style matrix e2e pkg-check

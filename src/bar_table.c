@@ -71,3 +71,103 @@ const struct s2attr_range *s2attr_ranges_lookup(const struct s2attr_range *r,
 		return NULL;
 	return last <= r->end ? r : NULL;
 }
+
+/*
+ * Sorts @r by start, keeping at the front every range that is valid and
+ * apart from all the others, in order, and moving behind them every range
+ * that is reversed or overlaps another: a mapping in an overlap cannot be
+ * told to belong to one device, so all the ranges involved are dropped,
+ * and only they. Returns the number kept, which the lookup may search.
+ */
+u32 s2attr_ranges_sort_apart(struct s2attr_range *r, u32 nr)
+{
+	struct s2attr_range tmp;
+	u32 i, kept, top = 0;
+	bool any = false;
+
+	if (nr > 1)
+		s2attr_sort(r, nr, sizeof(*r), s2attr_range_cmp);
+	for (i = 0; i < nr; i++)
+		r[i].drop = r[i].end < r[i].start;
+	/*
+	 * A range overlaps an earlier one exactly when it starts at or below
+	 * the highest end so far: drop it and the range holding that end.
+	 * Any other earlier range it overlaps was dropped on its own turn.
+	 */
+	for (i = 0; i < nr; i++) {
+		if (r[i].drop)
+			continue;
+		if (any && r[i].start <= r[top].end) {
+			r[i].drop = true;
+			r[top].drop = true;
+		}
+		if (!any || r[i].end > r[top].end)
+			top = i;
+		any = true;
+	}
+	for (i = 0, kept = 0; i < nr; i++) {
+		if (r[i].drop)
+			continue;
+		tmp = r[kept];
+		r[kept++] = r[i];
+		r[i] = tmp;
+	}
+	return kept;
+}
+
+/*
+ * The last byte a guest can reach through vfio-pci's mmap of the BAR
+ * [start, end]: vfio-pci maps a BAR smaller than a page as the whole page
+ * when the BAR starts on a page boundary and it can reserve the rest of
+ * that page, so that page is the BAR's. Any other BAR ends where it ends.
+ */
+u64 s2attr_bar_mapped_end(u64 start, u64 end, u64 page_size)
+{
+	if (end - start < page_size - 1 && !(start & (page_size - 1)))
+		return start + page_size - 1;
+	return end;
+}
+
+/*
+ * Extend each range that is a BAR smaller than a page to the page vfio-pci
+ * maps for it, unless another range starts in the rest of that page: there
+ * vfio-pci cannot reserve the page, does not let it be mapped, and the BAR
+ * keeps its own size (so that it does not seem to overlap its neighbour).
+ */
+void s2attr_ranges_extend_subpage(struct s2attr_range *r, u32 nr,
+				  u64 page_size)
+{
+	u32 i, j;
+	u64 end;
+
+	for (i = 0; i < nr; i++) {
+		end = s2attr_bar_mapped_end(r[i].start, r[i].end, page_size);
+		if (end == r[i].end || r[i].end < r[i].start)
+			continue;
+		for (j = 0; j < nr; j++)
+			if (j != i && r[j].start > r[i].end &&
+			    r[j].start <= end)
+				break;
+		if (j == nr)
+			r[i].end = end;
+	}
+}
+
+/*
+ * Is @name vfio-pci's driver, or one of its variants' (mlx5_vfio_pci,
+ * hisi_acc_vfio_pci, nvgrace_gpu_vfio_pci, ...), which name themselves
+ * "<vendor>_vfio_pci" or "<vendor>-vfio-pci"?
+ */
+bool s2attr_driver_is_vfio_pci(const char *name)
+{
+	size_t len = strlen(name), n = strlen("vfio-pci");
+	const char *tail;
+
+	if (!strcmp(name, "vfio-pci"))
+		return true;
+	if (len <= n + 1)
+		return false;
+	tail = name + len - n;
+	return (tail[-1] == '_' && !strcmp(tail, "vfio_pci")) ||
+	       (tail[-1] == '-' && !strcmp(tail, "vfio-pci"));
+}

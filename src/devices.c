@@ -25,13 +25,15 @@
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
+#include "bar_table.h"
 #include "bdf.h"
 #include "devices.h"
 
 struct s2attr_bar {
 	u64 start;
-	u64 end;		/* inclusive */
+	u64 end;		/* inclusive: the last byte a guest can map */
 	int index;
+	bool overlap;		/* dropped: overlaps another device's BAR */
 };
 
 struct s2attr_entry {
@@ -58,32 +60,70 @@ static LIST_HEAD(s2attr_entries);
 static u32 s2attr_nr_entries;
 static struct kset *s2attr_devices_kset;
 
-static u32 s2attr_pdev_bdf(struct pci_dev *pdev)
+/*
+ * A listed address names a 16-bit PCI domain; a device in a wider one
+ * (VMD, for instance) can never be listed, and must not alias domain 0.
+ */
+static bool s2attr_pdev_bdf(struct pci_dev *pdev, u32 *bdf)
 {
-	return S2ATTR_BDF(pci_domain_nr(pdev->bus), pdev->bus->number,
-			  pdev->devfn);
+	int domain = pci_domain_nr(pdev->bus);
+
+	if (domain < 0 || domain > 0xffff)
+		return false;
+	*bdf = S2ATTR_BDF(domain, pdev->bus->number, pdev->devfn);
+	return true;
 }
 
-static void s2attr_entry_fill(struct s2attr_entry *e, struct pci_dev *pdev)
+/*
+ * The driver bound to pdev, if it is vfio-pci or one of its variants: only
+ * those map BARs into guests. Read without the device lock: the driver
+ * cannot go away meanwhile, because unbinding it sends the bus notifier,
+ * which waits for s2attr_devices_lock, held by every caller.
+ */
+static const char *s2attr_pdev_driver(struct pci_dev *pdev, bool *vfio)
 {
 	struct device_driver *drv = READ_ONCE(pdev->dev.driver);
+
+	lockdep_assert_held(&s2attr_devices_lock);
+	*vfio = drv && s2attr_driver_is_vfio_pci(drv->name);
+	return drv ? drv->name : "-";
+}
+
+/*
+ * The memory BARs a guest may map: assigned and claimed in the resource
+ * tree (a BAR being moved or resized is not). Returns how many were
+ * written to bars. (s2attr_publish() extends the ones smaller than a page.)
+ */
+static u32 s2attr_pdev_bars(struct pci_dev *pdev, struct s2attr_bar *bars)
+{
+	u32 nr = 0;
 	int i;
 
-	e->present = true;
-	strscpy(e->driver, drv ? drv->name : "-", sizeof(e->driver));
 	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
 		struct resource *res = &pdev->resource[i];
 
-		/* Unassigned BARs have no physical range to match yet. */
 		if (!(res->flags & IORESOURCE_MEM) ||
-		    (res->flags & IORESOURCE_UNSET) ||
+		    (res->flags & IORESOURCE_UNSET) || !READ_ONCE(res->parent) ||
 		    !res->start || !resource_size(res))
 			continue;
-		e->bars[e->nr_bars].start = res->start;
-		e->bars[e->nr_bars].end = res->end;
-		e->bars[e->nr_bars].index = i;
-		e->nr_bars++;
+		bars[nr].start = res->start;
+		bars[nr].end = res->end;
+		bars[nr].index = i;
+		bars[nr].overlap = false;
+		nr++;
 	}
+	return nr;
+}
+
+/* BARs only while bound to vfio-pci: nothing else maps them into guests. */
+static void s2attr_entry_fill(struct s2attr_entry *e, struct pci_dev *pdev)
+{
+	bool vfio;
+
+	e->present = true;
+	strscpy(e->driver, s2attr_pdev_driver(pdev, &vfio), sizeof(e->driver));
+	if (vfio)
+		e->nr_bars = s2attr_pdev_bars(pdev, e->bars);
 }
 
 /*
@@ -95,11 +135,12 @@ static void s2attr_entry_resolve(struct s2attr_entry *e,
 				 struct pci_dev *event_dev, bool event_gone)
 {
 	struct pci_dev *pdev;
+	u32 bdf;
 
 	e->present = false;
 	e->nr_bars = 0;
 	strscpy(e->driver, "-", sizeof(e->driver));
-	if (event_dev && s2attr_pdev_bdf(event_dev) == e->bdf) {
+	if (event_dev && s2attr_pdev_bdf(event_dev, &bdf) && bdf == e->bdf) {
 		if (!event_gone)
 			s2attr_entry_fill(e, event_dev);
 		return;
@@ -123,55 +164,146 @@ static void s2attr_unpublish(void)
 		kfree_rcu(old, rcu);
 }
 
+static struct s2attr_entry *s2attr_find(u32 bdf);
+
 /*
- * Rebuild and publish the snapshot. On failure the hook is left with no
- * snapshot (stock behaviour) rather than a stale one.
+ * Unlisted devices bound to vfio-pci, whose memory BARs default=device
+ * covers: the pci_dev of each, referenced, in devs (up to max); returns
+ * how many there are (more than max if devs was too small).
+ */
+static u32 s2attr_unlisted_vfio(struct pci_dev *event_dev, bool event_gone,
+				struct pci_dev **devs, u32 max)
+{
+	struct pci_dev *pdev = NULL;
+	u32 nr = 0, bdf;
+	bool vfio;
+
+	for_each_pci_dev(pdev) {
+		if (pdev == event_dev && event_gone)
+			continue;
+		if (!s2attr_pdev_bdf(pdev, &bdf) || s2attr_find(bdf))
+			continue;
+		s2attr_pdev_driver(pdev, &vfio);
+		if (!vfio)
+			continue;
+		if (nr < max)
+			devs[nr] = pci_dev_get(pdev);
+		nr++;
+	}
+	return nr;
+}
+
+/* Overlapping BARs are left out of the table: say which, in status too. */
+static void s2attr_report_dropped(const struct s2attr_range *r, u32 nr)
+{
+	struct s2attr_entry *e;
+	u32 i, owner, j;
+
+	for (i = 0; i < nr; i++) {
+		pr_warn_ratelimited("BAR %#llx-%#llx overlaps another device's BAR: left to KVM's own attribute\n",
+				    r[i].start, r[i].end);
+		if (!r[i].owner)
+			continue;	/* an unlisted device's */
+		owner = 1;
+		list_for_each_entry(e, &s2attr_entries, node)
+			if (owner++ == r[i].owner)
+				for (j = 0; j < e->nr_bars; j++)
+					if (e->bars[j].index == r[i].bar)
+						e->bars[j].overlap = true;
+	}
+}
+
+/*
+ * Rebuild and publish the snapshot: the BARs of listed devices (owners 1
+ * and up) and of unlisted devices bound to vfio-pci (owner 0, for
+ * default=device). On failure the hook is left with no snapshot (stock
+ * behaviour) rather than a stale one.
  */
 static int s2attr_publish(struct pci_dev *event_dev, bool event_gone)
 {
+	struct s2attr_bar bars[PCI_STD_NUM_BARS];
 	struct s2attr_snapshot *snap, *old;
+	struct pci_dev **unlisted = NULL;
+	u32 nr = 0, owner = 1, i, nr_unlisted, got, kept;
 	struct s2attr_entry *e;
-	u32 nr = 0, owner = 0, i;
-	int err;
+	int err = -ENOMEM;
 
 	lockdep_assert_held(&s2attr_devices_lock);
 	list_for_each_entry(e, &s2attr_entries, node) {
 		s2attr_entry_resolve(e, event_dev, event_gone);
 		nr += e->nr_bars;
 	}
-	snap = kzalloc(struct_size(snap, ranges, nr) +
-		       s2attr_nr_entries * sizeof(*snap->owners), GFP_KERNEL);
-	if (!snap) {
-		err = -ENOMEM;
-		goto fail;
+	/* Devices may bind meanwhile: their own notification rebuilds again. */
+	nr_unlisted = s2attr_unlisted_vfio(event_dev, event_gone, NULL, 0);
+	if (nr_unlisted) {
+		unlisted = kcalloc(nr_unlisted, sizeof(*unlisted), GFP_KERNEL);
+		if (!unlisted)
+			goto fail;
+		got = s2attr_unlisted_vfio(event_dev, event_gone, unlisted,
+					   nr_unlisted);
+		nr_unlisted = min(got, nr_unlisted);
 	}
-	snap->owners = (struct s2attr_owner *)&snap->ranges[nr];
+	snap = kzalloc(struct_size(snap, ranges,
+				   nr + nr_unlisted * PCI_STD_NUM_BARS) +
+		       (s2attr_nr_entries + 1) * sizeof(*snap->owners),
+		       GFP_KERNEL);
+	if (!snap)
+		goto fail;
+	snap->owners = (struct s2attr_owner *)
+		&snap->ranges[nr + nr_unlisted * PCI_STD_NUM_BARS];
+	snap->owners[0].listed = false;
+	snap->owners[0].rewrites = &s2attr_default_rewrites;
 	list_for_each_entry(e, &s2attr_entries, node) {
+		snap->owners[owner].listed = true;
 		snap->owners[owner].memattr = e->memattr;
 		snap->owners[owner].rewrites = &e->rewrites;
 		for (i = 0; i < e->nr_bars; i++) {
 			snap->ranges[snap->nr].start = e->bars[i].start;
 			snap->ranges[snap->nr].end = e->bars[i].end;
 			snap->ranges[snap->nr].owner = owner;
+			snap->ranges[snap->nr].bar = e->bars[i].index;
 			snap->nr++;
 		}
 		owner++;
 	}
-	err = s2attr_ranges_sort(snap->ranges, snap->nr);
-	if (err) {
-		kfree(snap);
-		goto fail;
+	for (i = 0; i < nr_unlisted; i++) {
+		u32 n = s2attr_pdev_bars(unlisted[i], bars), j;
+
+		for (j = 0; j < n; j++) {
+			snap->ranges[snap->nr].start = bars[j].start;
+			snap->ranges[snap->nr].end = bars[j].end;
+			snap->ranges[snap->nr].owner = 0;
+			snap->ranges[snap->nr].bar = bars[j].index;
+			snap->nr++;
+		}
 	}
+	s2attr_ranges_extend_subpage(snap->ranges, snap->nr, PAGE_SIZE);
+	/* Listed devices' ranges come first, in list order: show the pages. */
+	i = 0;
+	list_for_each_entry(e, &s2attr_entries, node) {
+		u32 j;
+
+		for (j = 0; j < e->nr_bars; j++)
+			e->bars[j].end = snap->ranges[i++].end;
+	}
+	kept = s2attr_ranges_sort_apart(snap->ranges, snap->nr);
+	s2attr_report_dropped(&snap->ranges[kept], snap->nr - kept);
+	snap->nr = kept;
 	old = rcu_replace_pointer(s2attr_snapshot, snap,
 				  lockdep_is_held(&s2attr_devices_lock));
 	if (old)
 		kfree_rcu(old, rcu);
-	return 0;
+	err = 0;
+	goto out;
 
 fail:
 	pr_err("cannot rebuild the BAR table (%d): stock attributes until the next change\n",
 	       err);
 	s2attr_unpublish();
+out:
+	for (i = 0; i < nr_unlisted; i++)
+		pci_dev_put(unlisted[i]);
+	kfree(unlisted);
 	return err;
 }
 
@@ -250,7 +382,11 @@ static ssize_t memattr_store(struct kobject *kobj, struct kobj_attribute *attr,
 	return err ? err : count;
 }
 
-/* "present <driver> bar<N>=<start>-<end>..." or "absent". */
+/*
+ * "present <driver> bar<N>=<start>-<end>..." or "absent": the BARs taken
+ * (bound to vfio-pci, assigned, claimed), "overlap-bar<N>=..." for one
+ * left out because it overlaps another device's.
+ */
 static ssize_t state_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
 {
@@ -264,7 +400,8 @@ static ssize_t state_show(struct kobject *kobj, struct kobj_attribute *attr,
 	} else {
 		len = sysfs_emit(buf, "present %s", e->driver);
 		for (i = 0; i < e->nr_bars; i++)
-			len += sysfs_emit_at(buf, len, " bar%d=%#llx-%#llx",
+			len += sysfs_emit_at(buf, len, " %sbar%d=%#llx-%#llx",
+					     e->bars[i].overlap ? "overlap-" : "",
 					     e->bars[i].index, e->bars[i].start,
 					     e->bars[i].end);
 		len += sysfs_emit_at(buf, len, "\n");
@@ -304,8 +441,12 @@ static struct kobj_type s2attr_entry_ktype = {
 	.default_groups = s2attr_entry_groups,
 };
 
-/* Create an entry or update its attribute; takes the lock. */
-int s2attr_device_set(u32 bdf, enum s2attr_memattr memattr)
+/*
+ * Create an entry or update its attribute; takes the lock. Unless publish,
+ * the caller publishes afterwards (the load does, once for all entries).
+ */
+static int s2attr_device_add(u32 bdf, enum s2attr_memattr memattr,
+			     bool publish)
 {
 	char name[S2ATTR_BDF_STRLEN];
 	struct s2attr_entry *e;
@@ -315,7 +456,7 @@ int s2attr_device_set(u32 bdf, enum s2attr_memattr memattr)
 	mutex_lock(&s2attr_devices_lock);
 	e = s2attr_find(bdf);
 	if (e) {
-		err = s2attr_entry_set_memattr(e, memattr);
+		err = publish ? s2attr_entry_set_memattr(e, memattr) : -EEXIST;
 		goto out;
 	}
 	err = -ENOSPC;
@@ -339,7 +480,7 @@ int s2attr_device_set(u32 bdf, enum s2attr_memattr memattr)
 	}
 	list_add_tail(&e->node, &s2attr_entries);
 	s2attr_nr_entries++;
-	err = s2attr_publish(NULL, false);
+	err = publish ? s2attr_publish(NULL, false) : 0;
 	if (err) {
 		s2attr_entry_unlink(e);
 		mutex_unlock(&s2attr_devices_lock);
@@ -351,6 +492,11 @@ out:
 	mutex_unlock(&s2attr_devices_lock);
 	mutex_unlock(&s2attr_entries_lock);
 	return err;
+}
+
+int s2attr_device_set(u32 bdf, enum s2attr_memattr memattr)
+{
+	return s2attr_device_add(bdf, memattr, true);
 }
 
 int s2attr_device_remove(u32 bdf)
@@ -388,9 +534,12 @@ static int s2attr_pci_notify(struct notifier_block *nb, unsigned long action,
 	default:
 		return NOTIFY_DONE;
 	}
+	/*
+	 * Any device: a listed one changes its own BARs, any other binding
+	 * to or from vfio-pci changes what default=device covers.
+	 */
 	mutex_lock(&s2attr_devices_lock);
-	if (s2attr_find(s2attr_pdev_bdf(pdev)))
-		s2attr_publish(pdev, gone);
+	s2attr_publish(pdev, gone);
 	mutex_unlock(&s2attr_devices_lock);
 	return NOTIFY_OK;
 }
@@ -428,17 +577,22 @@ int s2attr_devices_init(struct kobject *parent,
 	if (!s2attr_devices_kset)
 		return -ENOMEM;
 	for (i = 0; i < nr; i++) {
-		err = s2attr_device_set(entries[i].bdf, entries[i].memattr);
+		err = s2attr_device_add(entries[i].bdf, entries[i].memattr,
+					false);
 		if (err)
 			goto fail;
 	}
 	err = bus_register_notifier(&pci_bus_type, &s2attr_pci_nb);
 	if (err)
 		goto fail;
-	/* A device may have appeared before the notifier was in place. */
+	/* Once, for every entry; and after the notifier is in place. */
 	mutex_lock(&s2attr_devices_lock);
-	s2attr_publish(NULL, false);
+	err = s2attr_publish(NULL, false);
 	mutex_unlock(&s2attr_devices_lock);
+	if (err) {
+		bus_unregister_notifier(&pci_bus_type, &s2attr_pci_nb);
+		goto fail;
+	}
 	return 0;
 
 fail:

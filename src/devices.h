@@ -10,15 +10,21 @@
 #include "memattr.h"
 #include "params.h"
 
-/* What the hook needs to know about the owner of a range. */
+/*
+ * What the hook needs to know about the owner of a range: a listed device
+ * and its attribute, or (owner 0) any unlisted device bound to vfio-pci,
+ * which only default=device changes.
+ */
 struct s2attr_owner {
+	bool listed;
 	enum s2attr_memattr memattr;
 	atomic64_t *rewrites;
 };
 
 /*
- * The memory BARs of every listed, present device, sorted for lookup in
- * the stage-2 fault path. Immutable once published; replaced as a whole.
+ * The memory BARs of every device bound to vfio-pci, listed or not, that
+ * do not overlap one another, sorted for lookup in the stage-2 fault path.
+ * Immutable once published; replaced as a whole.
  */
 struct s2attr_snapshot {
 	struct rcu_head rcu;

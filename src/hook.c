@@ -13,14 +13,18 @@
  * The hook rewrites only the MemAttr field of the pending leaf attributes,
  * before the walk installs them, and only for mappings that KVM made Device
  * or Normal-NC (never RAM or anything cacheable) whose whole physical range
- * lies in a listed device's BAR, or, with default=device, NC mappings of
- * unlisted ones.
+ * lies in a listed device's BAR, or, with default=device, NC mappings in a
+ * memory BAR of an unlisted device bound to vfio-pci (never memory that a
+ * vfio-pci variant driver exposes but that is no BAR).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kernel.h>
 #include <linux/kprobes.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/task_stack.h>
+#include <linux/uaccess.h>
+#include <asm/debug-monitors.h>
 #include <asm/insn.h>
 
 #include "compat/compat.h"
@@ -67,7 +71,8 @@ int s2attr_hook_resolve(struct s2attr_hook_target *t, char *why, size_t len)
 	}
 
 	walk = s2attr_ksym_lookup("kvm_pgtable_walk");
-	if (walk && s2attr_func_calls(t->stage2_map, size, walk)) {
+	if (S2ATTR_CAN_HOOK_WALK_ARGS && walk &&
+	    s2attr_func_calls(t->stage2_map, size, walk)) {
 		t->func = "kvm_pgtable_walk";
 		t->func_addr = walk;
 		t->abi = S2ATTR_WALK_ARGS;
@@ -82,14 +87,44 @@ int s2attr_hook_resolve(struct s2attr_hook_target *t, char *why, size_t len)
 		return 0;
 	}
 	snprintf(why, len,
-		 "kvm_pgtable_stage2_map does not call kvm_pgtable_walk%s directly: this KVM build is not one kvm-s2attr knows how to hook",
-		 S2ATTR_CAN_HOOK_WALK_DATA ? " or _kvm_pgtable_walk" : "");
+		 "kvm_pgtable_stage2_map does not call %s directly: this KVM build is not one kvm-s2attr knows how to hook",
+		 S2ATTR_CAN_HOOK_WALK_ARGS && S2ATTR_CAN_HOOK_WALK_DATA ?
+		 "kvm_pgtable_walk or _kvm_pgtable_walk" :
+		 S2ATTR_CAN_HOOK_WALK_ARGS ? "kvm_pgtable_walk" :
+		 S2ATTR_CAN_HOOK_WALK_DATA ? "_kvm_pgtable_walk" :
+		 "a walk function with a prototype it knows");
 	return -EOPNOTSUPP;
 }
 
 static struct s2attr_hook_target s2attr_target;
 static bool s2attr_fwb;
 static enum s2attr_hook_kind s2attr_active;
+
+/*
+ * Set once the hook found KVM's private data not as expected: from then
+ * on it writes nothing (KVM's own attributes apply) until reloaded.
+ */
+static bool s2attr_layout_bad;
+static struct s2attr_layout_report s2attr_layout_first;
+
+/* Not inlined: the map path only branches here when something is wrong. */
+static noinline void s2attr_layout_mismatch(const char *what, u64 value)
+{
+	if (!cmpxchg(&s2attr_layout_first.what, NULL, what)) {
+		s2attr_layout_first.value = value;
+		pr_err("KVM's stage-2 map data is not laid out as this module expects (%s: 0x%llx): rewriting stopped, KVM's own attributes apply; unload the module and report this kernel\n",
+		       what, value);
+	}
+	WRITE_ONCE(s2attr_layout_bad, true);
+}
+
+bool s2attr_hook_layout_report(struct s2attr_layout_report *report)
+{
+	if (!READ_ONCE(s2attr_layout_bad))
+		return false;
+	*report = s2attr_layout_first;
+	return true;
+}
 
 /*
  * A Device or Normal-NC mapping is about to be installed: look its range
@@ -101,6 +136,7 @@ static noinline void s2attr_rewrite(struct s2attr_map_data_head *map, u64 size,
 {
 	const struct s2attr_snapshot *snap;
 	const struct s2attr_range *range;
+	const struct s2attr_owner *owner;
 	enum s2attr_memattr want;
 	atomic64_t *counter;
 	u64 new;
@@ -110,16 +146,17 @@ static noinline void s2attr_rewrite(struct s2attr_map_data_head *map, u64 size,
 	snap = rcu_dereference_sched(s2attr_snapshot);
 	range = snap ? s2attr_ranges_lookup(snap->ranges, snap->nr, map->phys,
 					    size) : NULL;
-	if (range) {
-		want = snap->owners[range->owner].memattr;
-		counter = snap->owners[range->owner].rewrites;
-	} else if (field == S2ATTR_S2_NORMAL_NC &&
-		   READ_ONCE(s2attr_default_memattr) == S2ATTR_DEFAULT_DEVICE) {
-		want = S2ATTR_MEMATTR_DEVICE;
-		counter = &s2attr_default_rewrites;
-	} else {
+	if (!range)
 		goto out;
-	}
+	owner = &snap->owners[range->owner];
+	if (owner->listed)
+		want = owner->memattr;
+	else if (field == S2ATTR_S2_NORMAL_NC &&
+		 READ_ONCE(s2attr_default_memattr) == S2ATTR_DEFAULT_DEVICE)
+		want = S2ATTR_MEMATTR_DEVICE;
+	else
+		goto out;
+	counter = owner->rewrites;
 	new = s2attr_pte_set_memattr(attr, want, s2attr_fwb);
 	if (new != attr) {
 		WRITE_ONCE(map->attr, new);
@@ -129,17 +166,39 @@ out:
 	rcu_read_unlock_sched_notrace();
 }
 
-/* Runs on every stage-2 walk: mmu_lock held, atomic context. */
+/*
+ * Runs on every stage-2 walk, with mmu_lock held (a spinning rwlock, or on
+ * PREEMPT_RT a sleeping one: never sleep here either way).
+ *
+ * The map data is private to pgtable.c and every supported kernel starts
+ * it with {phys, attr} on the caller's stack. Check that before trusting
+ * it, on every map walk (RAM included, so that a layout that hides the
+ * attributes is caught too): a wrong guess would write into KVM's data
+ * under its lock.
+ */
 static __always_inline void s2attr_on_map_walk(struct kvm_pgtable_walker *walker,
 					       u64 size)
 {
 	struct s2attr_map_data_head *map;
 	u64 attr, field;
 
-	if ((unsigned long)walker->cb != s2attr_target.map_walker)
+	if ((unsigned long)walker->cb != s2attr_target.map_walker ||
+	    READ_ONCE(s2attr_layout_bad))
 		return;
 	map = walker->arg;
+	if (unlikely(!object_is_on_stack(map))) {
+		s2attr_layout_mismatch("map data not on the stack", 0);
+		return;
+	}
 	attr = READ_ONCE(map->attr);
+	if (unlikely(!s2attr_leaf_attr_plausible(attr))) {
+		s2attr_layout_mismatch("attributes", attr);
+		return;
+	}
+	if (unlikely(map->phys & ~PAGE_MASK)) {
+		s2attr_layout_mismatch("output address", map->phys);
+		return;
+	}
 	field = (attr & S2ATTR_PTE_MEMATTR_MASK) >> S2ATTR_PTE_MEMATTR_SHIFT;
 	/* RAM and anything cacheable: the common case, never touched. */
 	if (field == S2ATTR_S2_DEVICE_NGNRE || field == S2ATTR_S2_NORMAL_NC)
@@ -154,6 +213,15 @@ static __always_inline void s2attr_on_walk(unsigned long arg0,
 	if (s2attr_target.abi == S2ATTR_WALK_DATA_V1) {
 		struct s2attr_walk_data_v1 *data = (void *)arg0;
 
+		/* Both live on kvm_pgtable_walk()'s and its caller's stacks. */
+		if (unlikely(!object_is_on_stack(data) ||
+			     !object_is_on_stack(data->walker) ||
+			     data->addr > data->end)) {
+			if (!READ_ONCE(s2attr_layout_bad))
+				s2attr_layout_mismatch("walk data not on the stack or its range reversed",
+						       0);
+			return;
+		}
 		s2attr_on_map_walk(data->walker, data->end - data->addr);
 		return;
 	}
@@ -191,6 +259,46 @@ static struct kprobe s2attr_kprobe = {
 	.pre_handler = s2attr_kprobe_pre,
 };
 
+/*
+ * ftrace turns a NOP among the function's first instructions (after BTI
+ * and the "mov x9, x30" it adds itself) into a BL to its trampoline.
+ */
+static bool s2attr_ftrace_armed(void)
+{
+	const __le32 *pc = (const __le32 *)s2attr_target.func_addr;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if ((le32_to_cpu(READ_ONCE(pc[i])) & 0xfc000000) == 0x94000000)
+			return true;
+	return false;
+}
+
+/*
+ * register_kprobe() succeeds, and arms nothing, while kprobes are disabled
+ * system-wide (debugfs kprobes/enabled = 0), and a later disarm does not
+ * tell the probe's owner: read the text, where an armed probe is a BRK.
+ */
+static bool s2attr_kprobe_armed(void)
+{
+	const __le32 *pc = (const __le32 *)s2attr_kprobe.addr;
+
+	return !kprobe_disabled(&s2attr_kprobe) &&
+	       le32_to_cpu(READ_ONCE(*pc)) == BRK64_OPCODE_KPROBES;
+}
+
+bool s2attr_hook_armed(void)
+{
+	switch (s2attr_active) {
+	case S2ATTR_HOOK_FTRACE:
+		return s2attr_ftrace_armed();
+	case S2ATTR_HOOK_KPROBE:
+		return s2attr_kprobe_armed();
+	default:
+		return false;
+	}
+}
+
 static int s2attr_ftrace_start(char *why, size_t len)
 {
 	char name[KSYM_NAME_LEN];
@@ -208,8 +316,17 @@ static int s2attr_ftrace_start(char *why, size_t len)
 		s2attr_ftrace_free_filter(&s2attr_ftrace_ops);
 		snprintf(why, len, "registering the ftrace callback on %s failed (%d)",
 			 s2attr_target.func, err);
+		return err;
 	}
-	return err;
+	if (!s2attr_ftrace_armed()) {
+		unregister_ftrace_function(&s2attr_ftrace_ops);
+		s2attr_ftrace_free_filter(&s2attr_ftrace_ops);
+		snprintf(why, len,
+			 "the ftrace callback on %s was registered but the function's text was not patched",
+			 s2attr_target.func);
+		return -EPERM;
+	}
+	return 0;
 }
 
 static int s2attr_kprobe_start(char *why, size_t len)
@@ -218,10 +335,19 @@ static int s2attr_kprobe_start(char *why, size_t len)
 
 	s2attr_kprobe.addr = (kprobe_opcode_t *)s2attr_target.func_addr;
 	err = register_kprobe(&s2attr_kprobe);
-	if (err)
+	if (err) {
 		snprintf(why, len, "registering a kprobe on %s failed (%d)",
 			 s2attr_target.func, err);
-	return err;
+		return err;
+	}
+	if (!s2attr_kprobe_armed()) {
+		unregister_kprobe(&s2attr_kprobe);
+		snprintf(why, len,
+			 "the kprobe on %s was registered but is not armed: kprobes are disabled system-wide (enable them with 'echo 1 > /sys/kernel/debug/kprobes/enabled', or use hook=ftrace)",
+			 s2attr_target.func);
+		return -EPERM;
+	}
+	return 0;
 }
 
 int s2attr_hook_start(const struct s2attr_hook_target *target, bool fwb,

@@ -31,6 +31,17 @@ int s2attr_hook_resolve(struct s2attr_hook_target *target,
 int s2attr_hook_start(const struct s2attr_hook_target *target, bool fwb,
 		      enum s2attr_hook_kind kind, char *why, size_t why_len);
 void s2attr_hook_stop(void);
+/* Is the hook patched into the kernel's text now? */
+bool s2attr_hook_armed(void);
+
+/* The first piece of KVM's private data that did not look as expected. */
+struct s2attr_layout_report {
+	const char *what;
+	u64 value;
+};
+
+/* True, with the first mismatch, once the hook stopped rewriting. */
+bool s2attr_hook_layout_report(struct s2attr_layout_report *report);
 /* "ftrace" or "kprobe" once started. */
 const char *s2attr_hook_kind_name(void);
 

@@ -8,33 +8,53 @@
 #include "ksym.h"
 
 /*
- * KVM's own record of its mode, where the kernel has one (not v5.10, which
- * has no protected mode). The symbols behind is_hyp_mode_available() and
- * is_protected_kvm_enabled() are not exported, but kvm_get_mode() is text.
+ * Did KVM initialise? Without EL2, or with kvm-arm.mode=none, it did not,
+ * and nothing else tells a module: is_hyp_mode_available() reads data
+ * that is not exported. KVM's own answer, where it has one, is text that
+ * can be looked up; older kernels create kvm_debugfs_dir (exported) only
+ * once KVM is up. Neither: not known, which refuses.
  */
-static enum s2attr_kvm_mode s2attr_kvm_get_mode(void)
+static int s2attr_kvm_initialised(void)
 {
-#ifdef KVM_S2ATTR_HAVE_KVM_GET_MODE
-	enum kvm_mode (*get_mode)(void);
+#if defined(KVM_S2ATTR_HAVE_IS_KVM_ARM_INITIALISED)
+	bool (*initialised)(void);
 
-	get_mode = (void *)s2attr_ksym_lookup("kvm_get_mode");
-	if (get_mode) {
-		switch (get_mode()) {
-		case KVM_MODE_NONE:
-			return S2ATTR_KVM_NONE;
-		case KVM_MODE_PROTECTED:
-			return S2ATTR_KVM_PROTECTED;
-		default:
-			break;
-		}
-	}
+	initialised = (void *)s2attr_ksym_lookup("is_kvm_arm_initialised");
+	if (!initialised)
+		return -ENOENT;
+	return initialised();
+#elif defined(KVM_S2ATTR_HAVE_EXPORT_KVM_DEBUGFS_DIR)
+	return !!READ_ONCE(kvm_debugfs_dir);
+#else
+	return -EOPNOTSUPP;
 #endif
+}
+
+static bool s2attr_kvm_protected(void)
+{
+#ifdef KVM_S2ATTR_HAVE_IS_PROTECTED_KVM_ENABLED
+	return is_protected_kvm_enabled();
+#else
+	return false;	/* no protected mode before v5.12 */
+#endif
+}
+
+static enum s2attr_kvm_mode s2attr_kvm_mode(void)
+{
+	int initialised = s2attr_kvm_initialised();
+
+	if (initialised < 0)
+		return S2ATTR_KVM_UNKNOWN;
+	if (!initialised)
+		return S2ATTR_KVM_NONE;
+	if (s2attr_kvm_protected())
+		return S2ATTR_KVM_PROTECTED;
 	return is_kernel_in_hyp_mode() ? S2ATTR_KVM_VHE : S2ATTR_KVM_NVHE;
 }
 
 void s2attr_host_probe(struct s2attr_host *host)
 {
-	host->kvm_mode = s2attr_kvm_get_mode();
+	host->kvm_mode = s2attr_kvm_mode();
 	host->fwb = s2attr_cpu_has_fwb();
 	host->kernel_nc = s2attr_kernel_has_normal_nc();
 }
@@ -48,7 +68,9 @@ const char *s2attr_kvm_mode_name(enum s2attr_kvm_mode mode)
 		return "nvhe";
 	case S2ATTR_KVM_PROTECTED:
 		return "protected";
-	default:
+	case S2ATTR_KVM_NONE:
 		return "none";
+	default:
+		return "unknown";
 	}
 }

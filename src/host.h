@@ -5,7 +5,8 @@
 #include <linux/types.h>
 
 enum s2attr_kvm_mode {
-	S2ATTR_KVM_NONE,	/* no EL2: KVM cannot run */
+	S2ATTR_KVM_UNKNOWN,	/* this kernel does not say whether KVM runs */
+	S2ATTR_KVM_NONE,	/* KVM did not initialise: no EL2, or mode=none */
 	S2ATTR_KVM_VHE,
 	S2ATTR_KVM_NVHE,
 	S2ATTR_KVM_PROTECTED,

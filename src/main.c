@@ -135,6 +135,30 @@ static ssize_t hook_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  s2attr_target.func);
 }
 
+/*
+ * "ok", or one line per reason the module is loaded but not doing what
+ * it says: "<code>: <explanation>". The tool turns anything but "ok" into
+ * an error and a metric.
+ */
+static ssize_t health_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	struct s2attr_layout_report layout;
+	int len = 0;
+
+	if (!s2attr_hook_armed())
+		len += sysfs_emit_at(buf, len,
+				     "hook-not-armed: the %s hook on %s is not in the kernel's text (kprobes disabled system-wide?): no mapping is rewritten\n",
+				     s2attr_hook_kind_name(), s2attr_target.func);
+	if (s2attr_hook_layout_report(&layout))
+		len += sysfs_emit_at(buf, len,
+				     "layout-mismatch: KVM's stage-2 map data is not laid out as expected (%s: 0x%llx): rewriting stopped until the module is reloaded\n",
+				     layout.what, layout.value);
+	if (!len)
+		len = sysfs_emit(buf, "ok\n");
+	return len;
+}
+
 static ssize_t kvm_mode_show(struct kobject *kobj, struct kobj_attribute *attr,
 			     char *buf)
 {
@@ -158,6 +182,7 @@ static struct kobj_attribute s2attr_remove_attr = __ATTR_WO(remove);
 static struct kobj_attribute s2attr_default_attr = __ATTR_RW_MODE(default, 0644);
 static struct kobj_attribute s2attr_default_rewrites_attr = __ATTR_RO(default_rewrites);
 static struct kobj_attribute s2attr_hook_attr = __ATTR_RO(hook);
+static struct kobj_attribute s2attr_health_attr = __ATTR_RO(health);
 static struct kobj_attribute s2attr_kvm_mode_attr = __ATTR_RO(kvm_mode);
 static struct kobj_attribute s2attr_fwb_attr = __ATTR_RO(fwb);
 static struct kobj_attribute s2attr_kernel_nc_attr = __ATTR_RO(kernel_nc);
@@ -168,6 +193,7 @@ static struct attribute *s2attr_attrs[] = {
 	&s2attr_default_attr.attr,
 	&s2attr_default_rewrites_attr.attr,
 	&s2attr_hook_attr.attr,
+	&s2attr_health_attr.attr,
 	&s2attr_kvm_mode_attr.attr,
 	&s2attr_fwb_attr.attr,
 	&s2attr_kernel_nc_attr.attr,
@@ -241,6 +267,12 @@ static int __init s2attr_init(void)
 		return err;
 
 	s2attr_host_probe(&s2attr_host);
+	err = -EOPNOTSUPP;
+	if (s2attr_host.kvm_mode == S2ATTR_KVM_UNKNOWN) {
+		s2attr_refuse(err, "cannot tell whether KVM is running on this kernel (neither is_kvm_arm_initialised nor kvm_debugfs_dir is available)",
+			      "this kernel is not supported; please report it");
+		goto free_entries;
+	}
 	err = -ENODEV;
 	if (s2attr_host.kvm_mode == S2ATTR_KVM_NONE) {
 		s2attr_refuse(err, "KVM is not running on this host (no EL2, or kvm-arm.mode=none)",

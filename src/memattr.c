@@ -190,3 +190,19 @@ bool s2attr_memtype_is_cacheable(enum s2attr_pte_memtype t)
 		return false;
 	}
 }
+
+/*
+ * Could @attr be the attributes KVM is about to give a stage-2 leaf? KVM
+ * builds them apart from the output address and adds the address and the
+ * descriptor type (bits [1:0]) only when it writes the leaf, so a value
+ * with any of those bits set was read from the wrong place. Bits [47:12]
+ * hold the output address at every granule, including OA[51:48] with
+ * 64K pages; LPA2 puts OA[51:50] in SH [9:8], which is therefore not
+ * checked. KVM sets the access flag (bit 10) in every leaf it installs.
+ */
+bool s2attr_leaf_attr_plausible(u64 attr)
+{
+	const u64 never = 0x3ULL | (((1ULL << 36) - 1) << 12);
+
+	return !(attr & never) && (attr & (1ULL << 10));
+}

@@ -58,5 +58,6 @@ enum s2attr_pte_memtype s2attr_pte_memtype(u64 pte, bool fwb);
 const char *s2attr_pte_memtype_name(enum s2attr_pte_memtype t);
 u64 s2attr_pte_set_memattr(u64 pte, enum s2attr_memattr m, bool fwb);
 bool s2attr_memtype_is_cacheable(enum s2attr_pte_memtype t);
+bool s2attr_leaf_attr_plausible(u64 attr);
 
 #endif /* KVM_S2ATTR_MEMATTR_H */

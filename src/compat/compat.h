@@ -32,6 +32,13 @@ static inline bool s2attr_kernel_has_normal_nc(void)
 #endif
 }
 
+/* The hook reads kvm_pgtable_walk()'s arguments by position. */
+#ifdef KVM_S2ATTR_HAVE_KVM_PGTABLE_WALK_ARGS
+#define S2ATTR_CAN_HOOK_WALK_ARGS 1
+#else
+#define S2ATTR_CAN_HOOK_WALK_ARGS 0
+#endif
+
 /*
  * The walk that installs stage-2 leaves. Where kvm_pgtable_walk() is called
  * out of line, its arguments are (pgt, addr, size, walker). Where it is
@@ -41,6 +48,7 @@ static inline bool s2attr_kernel_has_normal_nc(void)
  */
 #ifndef KVM_S2ATTR_HAVE_VISIT_CTX
 #define S2ATTR_CAN_HOOK_WALK_DATA 1
+#ifndef KVM_S2ATTR_TEST_SWAPPED_LAYOUT
 struct s2attr_walk_data_v1 {
 	struct kvm_pgtable *pgt;
 	struct kvm_pgtable_walker *walker;
@@ -48,17 +56,37 @@ struct s2attr_walk_data_v1 {
 	u64 end;
 };
 #else
+struct s2attr_walk_data_v1 {
+	struct kvm_pgtable_walker *walker;
+	struct kvm_pgtable *pgt;
+	u64 addr;
+	u64 end;
+};
+#endif
+#else
 #define S2ATTR_CAN_HOOK_WALK_DATA 0
 #endif
 
 /*
  * The head of pgtable.c's private struct stage2_map_data, the same in every
  * supported tree: the output address and the leaf attributes being mapped.
+ * The hook checks both at run time (hook.c).
+ *
+ * KVM_S2ATTR_TEST_SWAPPED_LAYOUT is for the test harness only: it builds a
+ * module that reads these private structs with two fields swapped, as
+ * after a distro backport that reordered them, to see the check refuse.
  */
+#ifndef KVM_S2ATTR_TEST_SWAPPED_LAYOUT
 struct s2attr_map_data_head {
 	u64 phys;
 	kvm_pte_t attr;
 };
+#else
+struct s2attr_map_data_head {
+	kvm_pte_t attr;
+	u64 phys;
+};
+#endif
 
 /*
  * ftrace: the callback's register view (struct s2attr_fregs names it) and

@@ -3,7 +3,7 @@
 #
 # tests/e2e/run.sh: end-to-end tests on Debian's own arm64 kernels.
 #
-#   tests/e2e/run.sh [--kernels "bullseye bookworm trixie sid debug"] [--modes "vhe nvhe protected"]
+#   tests/e2e/run.sh [--kernels "bullseye bookworm trixie sid debug"] [--modes "vhe nvhe protected noel2 none"]
 #                    [--scenarios "stock"] [--timeout SECONDS] [--icount] [--append ARGS]
 #                    [--tcg single|multi] [--qemu SUITE]
 #
@@ -90,7 +90,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 for m in $modes; do
-	case $m in vhe|nvhe|protected) ;; *) die "unknown mode '$m' (vhe, nvhe, protected)" ;; esac
+	case $m in vhe|nvhe|protected|noel2|none) ;; *) die "unknown mode '$m' (vhe, nvhe, protected, noel2, none)" ;; esac
 done
 
 OUT=$top/out/e2e
@@ -418,7 +418,14 @@ boot_one() {
 		# pKVM (5.12+): for refusal tests; 5.10 has no such mode.
 		kvmarg=" kvm-arm.mode=protected"
 		append="$append$kvmarg"
+	elif [ "$mode" = none ]; then
+		# KVM disabled on the command line (5.16+): for refusal tests.
+		kvmarg=" kvm-arm.mode=none"
+		append="$append$kvmarg"
 	fi
+	# noel2: the kernel starts at EL1 (no EL2 at all): for refusal tests.
+	virt=on
+	[ "$mode" != noel2 ] || virt=off
 	for d in "${DEVS[@]}"; do
 		read -r dname size slot <<<"$d"
 		bdf=$(printf '0000:00:%02x.0' "$slot")
@@ -436,7 +443,7 @@ boot_one() {
 
 	# shellcheck disable=SC2054 # commas are QEMU option syntax
 	local qemu=("$qemu_bin"
-		-M virt,virtualization=on,gic-version=3,iommu=smmuv3
+		-M "virt,virtualization=$virt,gic-version=3,iommu=smmuv3"
 		-cpu "$cpu" -smp 2 -m 2G -nographic -no-reboot -nic none "${accel[@]}"
 		-kernel "$image" -initrd "$rundir/initrd.cpio.gz" -append "$append"
 		"${qargs[@]}"
@@ -516,9 +523,9 @@ boot_one() {
 		read -r dname size slot <<<"$d"
 		bdf=$(printf '0000:00:%02x.0' "$slot")
 		line=$(grep -E "^# s2test-pattern dev=$bdf " "$dir/tap.raw" | tail -n 1 || true)
-		if [ -z "$line" ] && [ "$mode" = protected ]; then
-			# Protected-mode boots only test that kvm_s2attr refuses.
-			tap_result ok "$prefix backing file of dev $bdf ($dname) # SKIP protected mode: no guest maps the BAR"
+		if [ -z "$line" ] && [[ $mode =~ ^(protected|noel2|none)$ ]]; then
+			# These boots only test that kvm_s2attr refuses.
+			tap_result ok "$prefix backing file of dev $bdf ($dname) # SKIP $mode mode: no guest maps the BAR"
 			continue
 		fi
 		if [ -z "$line" ]; then

@@ -64,6 +64,7 @@ mkdir -p "$S/devices/0000:00:03.0" "$S/devices/0000:0a:1f.7"
 printf 'vhe\n' >"$S/kvm_mode"; printf '1\n' >"$S/fwb"; printf '0\n' >"$S/kernel_nc"
 printf 'ftrace kvm_pgtable_walk\n' >"$S/hook"; printf 'kernel\n' >"$S/default"
 printf '7\n' >"$S/default_rewrites"; : >"$S/add"; : >"$S/remove"
+printf 'ok\n' >"$S/health"
 printf 'normal-nc\n' >"$S/devices/0000:00:03.0/memattr"
 printf '256\n' >"$S/devices/0000:00:03.0/rewrites"
 printf 'present vfio-pci bar0=0x10000000-0x100000ff bar2=0x8000000000-0x80000fffff\n' >"$S/devices/0000:00:03.0/state"
@@ -74,6 +75,7 @@ printf 'absent\n' >"$S/devices/0000:0a:1f.7/state"
 t "loaded: status" 0 "${arm[@]}" -- status
 has "status: KVM mode" "KVM mode: +vhe" "$tmp/out"
 has "status: hook" "hook: +ftrace kvm_pgtable_walk" "$tmp/out"
+has "status: health ok" "health: +ok$" "$tmp/out"
 has "status: present device row" "^0000:00:03.0 +normal-nc +yes +vfio-pci +256 +bar0=0x10000000-0x100000ff bar2=0x8000000000-0x80000fffff$" "$tmp/out"
 has "status: absent device row" "^0000:0a:1f.7 +device +no +- +0 +-$" "$tmp/out"
 t "loaded: --json" 0 "${arm[@]}" -- status --json
@@ -87,15 +89,17 @@ d = json.load(open(sys.argv[1]))
 assert d["loaded"] is True and d["supported"] is True, d
 assert d["kvm_mode"] == "vhe" and d["fwb"] is True and d["kernel_nc"] is False, d
 assert d["hook"] == "ftrace kvm_pgtable_walk" and d["default"] == "kernel" and d["default_rewrites"] == 7, d
+assert d["healthy"] is True and d["faults"] == [], d
 a, b = d["devices"]
 assert a == {"bdf": "0000:00:03.0", "memattr": "normal-nc", "present": True, "driver": "vfio-pci", "rewrites": 256,
-             "bars": [{"bar": 0, "start": "0x10000000", "end": "0x100000ff"},
+             "overlap_bars": [], "bars": [{"bar": 0, "start": "0x10000000", "end": "0x100000ff"},
                       {"bar": 2, "start": "0x8000000000", "end": "0x80000fffff"}]}, a
-assert b == {"bdf": "0000:0a:1f.7", "memattr": "device", "present": False, "driver": None, "rewrites": 0, "bars": []}, b
+assert b == {"bdf": "0000:0a:1f.7", "memattr": "device", "present": False, "driver": None, "rewrites": 0,
+             "overlap_bars": [], "bars": []}, b
 PY
 t "loaded: --prometheus" 0 "${arm[@]}" -- status --prometheus
 for re in '^kvm_s2attr_loaded 1$' '^kvm_s2attr_supported 1$' '^kvm_s2attr_devices_listed 2$' \
-	'^kvm_s2attr_default_rewrites_total 7$' \
+	'^kvm_s2attr_default_rewrites_total 7$' '^kvm_s2attr_healthy 1$' \
 	'^kvm_s2attr_rewrites_total\{bdf="0000:00:03.0",memattr="normal-nc"\} 256$' \
 	'^kvm_s2attr_device_present\{bdf="0000:00:03.0",driver="vfio-pci"\} 1$' \
 	'^kvm_s2attr_device_present\{bdf="0000:0a:1f.7",driver="-"\} 0$' \
@@ -109,6 +113,42 @@ if grep -vqE '^(# (HELP|TYPE) .*|[a-z0-9_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*
 else
 	ok "prometheus: every line well-formed"
 fi
+# A BAR left out because it overlaps another device's: an error.
+cp "$S/devices/0000:00:03.0/state" "$tmp/state"
+printf 'present vfio-pci overlap-bar0=0x10000000-0x10000fff bar2=0x8000000000-0x80000fffff\n' >"$S/devices/0000:00:03.0/state"
+t "overlap: status exits 1" 1 "${arm[@]}" -- status
+has "overlap: the BAR is marked" "^0000:00:03.0 .* bar2=0x8000000000-0x80000fffff bar0:OVERLAP$" "$tmp/out"
+has "overlap: says so" "^ERROR: BARs marked OVERLAP" "$tmp/out"
+t "overlap: --json exits 1" 1 "${arm[@]}" -- status --json
+has "overlap: json overlap_bars" '"bdf":"0000:00:03.0",.*"bars":\[\{"bar":2,[^]]*\],"overlap_bars":\[0\]\}' "$tmp/out"
+t "overlap: --prometheus" 0 "${arm[@]}" -- status --prometheus
+has "overlap: prometheus" '^kvm_s2attr_bars_overlapping\{bdf="0000:00:03.0"\} 1$' "$tmp/out"
+has "overlap: prometheus, other device 0" '^kvm_s2attr_bars_overlapping\{bdf="0000:0a:1f.7"\} 0$' "$tmp/out"
+cp "$tmp/state" "$S/devices/0000:00:03.0/state"
+
+# A loaded module that is not doing what it says: an error everywhere.
+printf '%s\n' "hook-not-armed: the kprobe hook on kvm_pgtable_walk is not in the kernel's text" \
+	"layout-mismatch: KVM's stage-2 map data is not laid out as expected (attributes: 0x80000000)" >"$S/health"
+t "unhealthy: status exits 1" 1 "${arm[@]}" -- status
+has "unhealthy: status names the first fault" "health: +ERROR: hook-not-armed: the kprobe hook" "$tmp/out"
+has "unhealthy: status names the second fault" "health: +ERROR: layout-mismatch: " "$tmp/out"
+has "unhealthy: status still lists devices" "^0000:00:03.0 +normal-nc" "$tmp/out"
+t "unhealthy: --json exits 1" 1 "${arm[@]}" -- status --json
+if python3 - "$tmp/out" <<'PY' >"$tmp/py" 2>&1; then ok "unhealthy: json says so"; else nok "unhealthy: json" "$(cat "$tmp/py")" "$(cat "$tmp/out")"; fi
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["healthy"] is False, d
+assert [f.split(":")[0] for f in d["faults"]] == ["hook-not-armed", "layout-mismatch"], d
+PY
+t "unhealthy: --prometheus still exits 0" 0 "${arm[@]}" -- status --prometheus
+has "unhealthy: prometheus healthy 0" '^kvm_s2attr_healthy 0$' "$tmp/out"
+has "unhealthy: prometheus hook-not-armed" '^kvm_s2attr_fault\{code="hook-not-armed"\} 1$' "$tmp/out"
+has "unhealthy: prometheus layout-mismatch" '^kvm_s2attr_fault\{code="layout-mismatch"\} 1$' "$tmp/out"
+rm "$S/health"
+t "no health file: status exits 1" 1 "${arm[@]}" -- status
+has "no health file: unknown" "health: +ERROR: unknown: the loaded module does not report its health" "$tmp/out"
+printf 'ok\n' >"$S/health"
+
 t "set (fake sysfs reads back normal-nc)" 0 "${arm[@]}" -- set 00:03.0 normal-nc
 has "set: writes the canonical BDF" '^0000:00:03.0 normal-nc$' "$S/add"
 t "set upper-case BDF" 0 "${arm[@]}" -- set 0000:0A:1F.7 device

@@ -477,10 +477,173 @@ static void test_lookup_random(void)
 	check_random_table(1024, 100000);
 }
 
+/* Is r[i] valid and apart from every other range of the table? */
+static bool brute_keep(const struct s2attr_range *r, u32 nr, u32 i)
+{
+	u32 j;
+
+	if (r[i].end < r[i].start)
+		return false;
+	for (j = 0; j < nr; j++)
+		if (j != i && r[j].start <= r[j].end &&
+		    r[i].start <= r[j].end && r[j].start <= r[i].end)
+			return false;
+	return true;
+}
+
+/*
+ * ranges_sort_apart on random tables (owner = original index): the kept
+ * ranges, at the front and sorted, are exactly those brute force keeps;
+ * every dropped one follows them; nothing is lost or duplicated.
+ */
+static void test_sort_apart_random(void)
+{
+	unsigned int n, wrong = 0, partial = 0;
+
+	for (n = 0; n < 20000; n++) {
+		struct s2attr_range orig[8], r[8];
+		bool want[8], seen[8] = { false };
+		u32 nr = unit_rand_below(9), i, kept, nkeep = 0;
+		bool bad = false;
+
+		for (i = 0; i < nr; i++) {
+			orig[i].start = unit_rand_below(512);
+			orig[i].end = orig[i].start + unit_rand_below(40);
+			if (!unit_rand_below(50))
+				orig[i].end = orig[i].start - 1;
+			orig[i].owner = i;
+		}
+		for (i = 0; i < nr; i++) {
+			want[i] = brute_keep(orig, nr, i);
+			nkeep += want[i];
+		}
+		memcpy(r, orig, sizeof(r));
+		kept = s2attr_ranges_sort_apart(r, nr);
+		bad |= kept != nkeep || !is_sorted(r, kept);
+		for (i = 0; i < nr; i++) {
+			u32 o = r[i].owner;
+
+			bad |= o >= nr || seen[o] || want[o] != (i < kept) ||
+			       r[i].start != orig[o].start ||
+			       r[i].end != orig[o].end;
+			if (o < nr)
+				seen[o] = true;
+		}
+		if (bad && !wrong)
+			UNIT_EXPECT(false, "ranges_sort_apart(random table %u): %u kept, want %u",
+				    n, kept, nkeep);
+		wrong += bad;
+		partial += kept && kept < nr;
+	}
+	UNIT_EXPECT_EQ_INT(wrong, 0,
+			   "ranges_sort_apart keeps exactly the ranges apart from all others on 20000 random tables");
+	UNIT_EXPECT(partial > 1000,
+		    "random tables often keep some ranges and drop others (%u)", partial);
+}
+
+static void test_sort_apart_fixed(void)
+{
+	/* A long range over two short ones: all three go, the far one stays. */
+	struct s2attr_range r[4] = {
+		{ 0x5000, 0x5fff, 0 }, { 0x1000, 0x4fff, 1 },
+		{ 0x2000, 0x2fff, 2 }, { 0x3000, 0x3fff, 3 },
+	};
+	struct s2attr_range adj[2] = { { 0x2000, 0x2fff, 0 }, { 0x1000, 0x1fff, 1 } };
+
+	UNIT_EXPECT_EQ_INT(s2attr_ranges_sort_apart(r, 4), 1,
+			   "ranges_sort_apart(one range over two, one apart) keeps 1");
+	UNIT_EXPECT_EQ_INT(r[0].owner, 0, "ranges_sort_apart keeps the one apart");
+	UNIT_EXPECT_EQ_INT(s2attr_ranges_sort_apart(adj, 2), 2,
+			   "ranges_sort_apart(adjacent) keeps both");
+	UNIT_EXPECT_EQ_INT(adj[0].owner, 1, "ranges_sort_apart sorts");
+	UNIT_EXPECT_EQ_INT(s2attr_ranges_sort_apart(r, 0), 0,
+			   "ranges_sort_apart(empty) keeps 0");
+}
+
+/* The range a guest reaches through vfio's mmap of a BAR, by hand. */
+static void test_bar_mapped_end(void)
+{
+	static const struct {
+		u64 start, end, page, want;
+		const char *what;
+	} cases[] = {
+		{ 0x10000000, 0x100000ff, 0x1000, 0x10000fff, "256 B at a 4K page" },
+		{ 0x10000000, 0x100000ff, 0x4000, 0x10003fff, "256 B at a 16K page" },
+		{ 0x10000000, 0x10000fff, 0x4000, 0x10003fff, "4K at a 16K page" },
+		{ 0x10000000, 0x10003fff, 0x4000, 0x10003fff, "a whole 16K page" },
+		{ 0x10000000, 0x100fffff, 0x1000, 0x100fffff, "1M" },
+		{ 0x10000100, 0x100001ff, 0x1000, 0x100001ff, "256 B not at a page start" },
+		{ 0x10002000, 0x10002fff, 0x4000, 0x10002fff, "4K not at a 16K page start" },
+		{ MAX - 0xff, MAX, 0x1000, MAX, "at the top of the space" },
+	};
+	size_t i;
+
+	for (i = 0; i < UNIT_ARRAY_SIZE(cases); i++)
+		UNIT_EXPECT_EQ_HEX(s2attr_bar_mapped_end(cases[i].start, cases[i].end,
+							 cases[i].page),
+				   cases[i].want, "bar_mapped_end(%s)", cases[i].what);
+}
+
+static void test_driver_is_vfio_pci(void)
+{
+	static const struct {
+		const char *name;
+		bool want;
+	} cases[] = {
+		{ "vfio-pci", true }, { "mlx5_vfio_pci", true },
+		{ "hisi_acc_vfio_pci", true }, { "nvgrace_gpu_vfio_pci", true },
+		{ "pds_vfio_pci", true }, { "virtio_vfio_pci", true },
+		{ "nvgrace-gpu-vfio-pci", true },
+		{ "vfio_pci", false }, { "vfio-pci-core", false },
+		{ "vfio-platform", false }, { "nvme", false }, { "-", false },
+		{ "", false }, { "xvfio-pci", false }, { "_vfio_pci", false },
+		{ "a_vfio-pci", false }, { "a-vfio_pci", false },
+		{ "VFIO-PCI", false }, { "pcieport", false },
+	};
+	size_t i;
+
+	for (i = 0; i < UNIT_ARRAY_SIZE(cases); i++)
+		UNIT_EXPECT_EQ_INT(s2attr_driver_is_vfio_pci(cases[i].name),
+				   cases[i].want, "driver_is_vfio_pci(\"%s\")",
+				   cases[i].name);
+}
+
+static void test_extend_subpage(void)
+{
+	/* Two 256-byte BARs in one page (as QEMU places ivshmem's BAR0s). */
+	struct s2attr_range two[3] = {
+		{ 0x10000100, 0x100001ff, 1 }, { 0x10000000, 0x100000ff, 0 },
+		{ 0x10001000, 0x100010ff, 2 },
+	};
+	struct s2attr_range one[2] = {
+		{ 0x10000000, 0x100000ff, 0 }, { 0x10001000, 0x10001fff, 1 },
+	};
+
+	s2attr_ranges_extend_subpage(two, 3, 0x1000);
+	UNIT_EXPECT_EQ_HEX(two[1].end, 0x100000ff,
+			   "extend_subpage: a BAR with another in its page keeps its size");
+	UNIT_EXPECT_EQ_HEX(two[0].end, 0x100001ff,
+			   "extend_subpage: a BAR not at a page start keeps its size");
+	UNIT_EXPECT_EQ_HEX(two[2].end, 0x10001fff,
+			   "extend_subpage: a BAR alone in its page gets the page");
+	s2attr_ranges_extend_subpage(one, 2, 0x1000);
+	UNIT_EXPECT_EQ_HEX(one[0].end, 0x10000fff,
+			   "extend_subpage: the next page's BAR does not stop it");
+	UNIT_EXPECT_EQ_HEX(one[1].end, 0x10001fff,
+			   "extend_subpage: a whole-page BAR is unchanged");
+	UNIT_EXPECT_EQ_INT(s2attr_ranges_sort_apart(two, 3), 3,
+			   "extend_subpage: then nothing overlaps");
+}
+
 void test_bar_table(void)
 {
+	test_extend_subpage();
+	test_driver_is_vfio_pci();
 	test_sort_fixed();
 	test_sort_random();
+	test_sort_apart_fixed();
+	test_sort_apart_random();
+	test_bar_mapped_end();
 	test_lookup_fixed();
 	test_lookup_random();
 }

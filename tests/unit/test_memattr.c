@@ -317,6 +317,47 @@ static void test_set_memattr(void)
 			   "set_memattr(0x400000000007ff, device, fwb=0)");
 }
 
+/*
+ * Values written out by hand from the Arm ARM's stage-2 descriptor layout,
+ * not computed with the code under test.
+ */
+static void test_leaf_attr_plausible(void)
+{
+	static const struct {
+		uint64_t attr;
+		bool want;
+		const char *what;
+	} cases[] = {
+		/* S2AP RW, SH inner, AF, Device-nGnRE, XN */
+		{ 0x400000000007c4ULL, true, "device attributes, XN" },
+		/* S2AP RW, SH inner, AF, Normal-WB */
+		{ 0x7fcULL, true, "RAM attributes" },
+		{ 0x7d4ULL, true, "normal-nc attributes" },
+		/* LPA2: SH [9:8] holds OA[51:50], zero here */
+		{ 0x4c4ULL, true, "device attributes, no SH (LPA2)" },
+		/* software bits [58:55], contiguous [52], DBM [51] */
+		{ 0x07d80000000007c4ULL, true, "software, XN, contiguous and DBM bits" },
+		{ 0x3c4ULL, false, "no access flag" },
+		{ 0x0ULL, false, "zero" },
+		{ 0x400000400007c4ULL, false, "output address bit 30" },
+		{ 0x400000000017c4ULL, false, "output address bit 12" },
+		{ 0x400080000007c4ULL, false, "output address bit 47" },
+		{ 0x400000000087c4ULL, false, "OA[51:48] in [15:12] (64K pages)" },
+		{ 0x400000000007c7ULL, false, "a whole valid page descriptor type" },
+		{ 0x400000000007c5ULL, false, "valid bit" },
+		{ 0x400000000007c6ULL, false, "table bit" },
+		{ 0x80000000ULL, false, "a physical address (fields swapped)" },
+		{ 0x40000000000747ULL, false, "a leaf with its output address" },
+	};
+	unsigned int i;
+
+	unit_suite("leaf_attr_plausible");
+	for (i = 0; i < UNIT_ARRAY_SIZE(cases); i++)
+		UNIT_EXPECT_EQ_INT(s2attr_leaf_attr_plausible(cases[i].attr),
+				   cases[i].want, "leaf_attr_plausible(0x%" PRIx64 "): %s",
+				   cases[i].attr, cases[i].what);
+}
+
 void test_memattr(void)
 {
 	test_memattr_parse();
@@ -325,4 +366,5 @@ void test_memattr(void)
 	test_decode();
 	test_memtype_names();
 	test_set_memattr();
+	test_leaf_attr_plausible();
 }

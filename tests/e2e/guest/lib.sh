@@ -194,13 +194,25 @@ e2e_kvm_mode() {
 e2e_setup() {
 	mode=$(e2e_kvm_mode)
 	line=$(dmesg | grep -m1 -E 'kvm \[[0-9]+\]: .*mode initialized')
-	if [ "$mode" = "$e2e_mode" ] && [ -c /dev/kvm ]; then
-		e2e_pass "kvm mode is $e2e_mode"
-		tap_diag "  dmesg: $line"
-	else
-		e2e_fail "kvm mode is $e2e_mode" "got mode '$mode', /dev/kvm: $(ls /dev/kvm 2>&1)" \
-			"dmesg: ${line:-no KVM init line}"
-	fi
+	case $e2e_mode in
+	noel2 | none)	# KVM must not have come up: these boots test refusals
+		if [ "$mode" = none ] && [ ! -e /dev/kvm ]; then
+			e2e_pass "kvm is not running ($e2e_mode)"
+			tap_diag "  dmesg: $(dmesg | grep -m1 -iE 'kvm|hyp mode' || echo 'no KVM line')"
+		else
+			e2e_fail "kvm is not running ($e2e_mode)" "got mode '$mode', /dev/kvm: $(ls /dev/kvm 2>&1)"
+		fi
+		;;
+	*)
+		if [ "$mode" = "$e2e_mode" ] && [ -c /dev/kvm ]; then
+			e2e_pass "kvm mode is $e2e_mode"
+			tap_diag "  dmesg: $line"
+		else
+			e2e_fail "kvm mode is $e2e_mode" "got mode '$mode', /dev/kvm: $(ls /dev/kvm 2>&1)" \
+				"dmesg: ${line:-no KVM init line}"
+		fi
+		;;
+	esac
 	e2e_check "modprobe vfio-pci vfio_iommu_type1" \
 		sh -c 'modprobe vfio-pci && modprobe vfio_iommu_type1'
 	for bdf in $(echo "$e2e_devs" | tr , ' '); do

@@ -7,7 +7,7 @@
 # for new guests; "rewrites" counts the entries the module changed. A
 # rewritten leaf must equal the stock one (saved by the "stock" scenario,
 # which runs first) in every bit but MemAttr[5:2], and keep its level.
-# e2e-blocks: 39
+# e2e-blocks: 42
 # shellcheck shell=sh disable=SC2154 # e2e_* come from the kernel command line
 S=/sys/kernel/kvm_s2attr
 small=$e2e_dev_small
@@ -87,6 +87,14 @@ e2e_check "module: insmod devices=${big#0000:}=normal-nc default=device" \
 	insmod $KO "devices=${big#0000:}=normal-nc" default=device
 e2e_s2test "module: listed normal-nc from load, big" "$big" --expect normal-nc
 e2e_s2test "module: default=device from load, small" "$small" --expect device-ngnre
+# default=device covers the BARs of unlisted devices while they are bound
+# to vfio-pci: the table follows an unlisted device's unbind and re-bind.
+# (On 6.9+ only does this show the module acted: before, KVM gives Device.)
+e2e_check "module: unbind unlisted $small from vfio-pci" \
+	sh -c "echo $small > /sys/bus/pci/drivers/vfio-pci/unbind"
+e2e_check "module: re-bind unlisted $small to vfio-pci" \
+	sh -c "echo $small > /sys/bus/pci/drivers_probe && test -e /sys/bus/pci/drivers/vfio-pci/$small"
+e2e_s2test "module: default=device after the re-bind, small" "$small" --expect device-ngnre
 e2e_check "module: rmmod again" rmmod kvm_s2attr
 e2e_s2test "module: after second rmmod, big" "$big" --expect kernel-default
 

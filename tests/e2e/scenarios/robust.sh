@@ -16,7 +16,7 @@
 #      must not leave a module that claims a hook that never runs.
 # Ends with a foreground s2test on each device, so the host's check of the
 # ivshmem backing files sees the pattern of the last run.
-# e2e-blocks: 153
+# e2e-blocks: 152
 # shellcheck shell=sh disable=SC2154,SC2012 # e2e_* come from the kernel command line
 S=/sys/kernel/kvm_s2attr
 KO=/e2e/kvm_s2attr.ko
@@ -487,13 +487,10 @@ e2e_check "robust: hotplug: PCI rescan" sh -c "echo 1 > /sys/bus/pci/rescan"
 rb_st=$(rb_state "$rb_small")
 rb_ovr=$(cat /sys/bus/pci/devices/"$rb_small"/driver_override 2>&1)
 tap_diag "  robust: after rescan: state '$rb_st', driver_override '$rb_ovr'"
-case $rb_st in
-"present "*bar2=0x*) e2e_pass "robust: hotplug: present after rescan: $rb_st" ;;
-*) e2e_fail "robust: hotplug: present after rescan" "got '$rb_st'" ;;
-esac
-# The new pci_dev has no driver_override, so nothing binds it.
-rb_eq "robust: hotplug: no driver after rescan (driver_override is per pci_dev)" \
-	"${rb_st%% bar*}" "present -"
+# The new pci_dev has no driver_override, so nothing binds it; a device
+# not bound to vfio-pci has no BAR in the table (nothing maps it into a
+# guest, and its BARs may still move).
+rb_eq "robust: hotplug: present after rescan, no driver, no BAR taken" "$rb_st" "present -"
 e2e_check "robust: hotplug: bind $rb_small to vfio-pci again" e2e_bind_vfio "$rb_small"
 rb_eq "robust: hotplug: state after rebind" "$(rb_state "$rb_small")" \
 	"present vfio-pci $rb_bars_before"
@@ -501,7 +498,7 @@ e2e_s2test "robust: hotplug: listed $rb_opp_set after rescan, small" "$rb_small"
 
 e2e_check "robust: hotplug: unbind $rb_small from vfio-pci" \
 	sh -c "echo $rb_small > /sys/bus/pci/drivers/vfio-pci/unbind"
-rb_eq "robust: hotplug: state unbound" "$(rb_state "$rb_small")" "present - $rb_bars_before"
+rb_eq "robust: hotplug: state unbound: no BAR taken" "$(rb_state "$rb_small")" "present -"
 e2e_check "robust: hotplug: reprobe $rb_small (driver_override vfio-pci)" \
 	sh -c "echo $rb_small > /sys/bus/pci/drivers_probe"
 rb_eq "robust: hotplug: state rebound" "$(rb_state "$rb_small")" \

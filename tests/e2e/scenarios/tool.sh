@@ -107,7 +107,7 @@ tool_has "prometheus: info" $O "^kvm_s2attr_info\{kvm_mode=\"$e2e_mode\",fwb=\"$
 tool_rc "set absent 0000:00:1f.0" 0 set 0000:00:1f.0 normal-nc
 tool_rc "status --json, absent device" 0 status --json
 tool_json_ok "absent device"
-tool_has "json: absent device" $O '\{"bdf":"0000:00:1f.0","memattr":"normal-nc","present":false,"driver":null,"rewrites":0,"bars":\[\]\}'
+tool_has "json: absent device" $O '\{"bdf":"0000:00:1f.0","memattr":"normal-nc","present":false,"driver":null,"rewrites":0,"bars":\[\],"overlap_bars":\[\]\}'
 tool_rc "status --prometheus, absent device" 0 status --prometheus
 tool_has "prometheus: absent device" $O '^kvm_s2attr_device_present\{bdf="0000:00:1f.0",driver="-"\} 0$'
 tool_rc "unset 00:1f.0" 0 unset 00:1f.0

@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: GPL-2.0
+# Fail closed: where the module cannot do what it says, it refuses to load
+# or reports the fault in sysfs "health", the tool's exit status and its
+# Prometheus output; it never claims a hook that rewrites nothing.
+#  a. kprobes disarmed system-wide (debugfs kprobes/enabled = 0): hook=kprobe
+#     refuses to load (register_kprobe() succeeds there and arms nothing);
+#     hook=auto loads with ftrace, which that switch does not affect.
+#  b. kprobes disarmed while loaded: health says so and the tool fails;
+#     s2test shows the stock attribute meanwhile (the fault is real) and the
+#     listed one again once kprobes are re-enabled.
+#  c. KVM's private map data read the wrong way round (a module built with
+#     KVM_S2ATTR_TEST_SWAPPED_LAYOUT, as after a distro backport reordered
+#     it): the module writes nothing, says so once, and KVM's own attribute
+#     stays; no kernel warning.
+# Every listed device asks for the attribute stock KVM would not give.
+# e2e-blocks: 42
+# shellcheck shell=sh disable=SC2154 # e2e_* come from the kernel command line
+S=/sys/kernel/kvm_s2attr
+KO=/e2e/kvm_s2attr.ko
+T=/sbin/kvm-s2attr
+KPE=/sys/kernel/debug/kprobes/enabled
+small=$e2e_dev_small
+stock=$(e2e_stock_attr)
+opp=$(e2e_other_attr "$stock")
+opp_set=$(e2e_setting "$opp")
+
+fc_eq() {
+	if [ "$2" = "$3" ]; then
+		e2e_pass "$1"
+	else
+		e2e_fail "$1" "got '$2', want '$3'"
+	fi
+}
+
+# fc_has NAME TEXT ERE
+fc_has() {
+	if printf '%s\n' "$2" | grep -Eq "$3"; then
+		e2e_pass "$1"
+	else
+		e2e_fail "$1" "no line matches /$3/ in:" "$2"
+	fi
+}
+
+fc_unloaded() {
+	e2e_check "$1" sh -c '! grep -q "^kvm_s2attr " /proc/modules && test ! -e /sys/kernel/kvm_s2attr'
+}
+
+# fc_tool_fails NAME: status and status --json exit 1 naming CODE; the
+# Prometheus output has kvm_s2attr_healthy 0 and the fault's code.
+fc_tool_fails() {
+	out=$($T status 2>&1)
+	rc=$?
+	fc_eq "$1: kvm-s2attr status exits 1" "$rc" 1
+	fc_has "$1: status shows the fault" "$out" "health: +ERROR: $2: "
+	$T status --json >/tmp/fc.json 2>&1
+	fc_eq "$1: kvm-s2attr status --json exits 1" "$?" 1
+	fc_has "$1: json says not healthy" "$(cat /tmp/fc.json)" "\"healthy\":false,\"faults\":\[\"$2: "
+	out=$($T status --prometheus 2>&1)
+	fc_has "$1: prometheus healthy 0" "$out" '^kvm_s2attr_healthy 0$'
+	fc_has "$1: prometheus fault code" "$out" "^kvm_s2attr_fault\{code=\"$2\"\} 1$"
+}
+
+# ------------------------------------------------ a. disarmed at load ---
+e2e_check "failclosed: kprobes are armed to start with" grep -qx 1 $KPE
+e2e_check "failclosed: disarm kprobes system-wide" sh -c "echo 0 > $KPE"
+dmesg -c >/dev/null
+if insmod $KO "devices=$small=$opp_set" hook=kprobe; then
+	e2e_fail "failclosed: hook=kprobe refuses to load while kprobes are disarmed" "insmod succeeded: $(cat $S/hook) / $(cat $S/health)"
+	rmmod kvm_s2attr
+else
+	e2e_pass "failclosed: hook=kprobe refuses to load while kprobes are disarmed"
+fi
+fc_has "failclosed: the refusal names the cause and the fix" "$(dmesg | grep 'kvm_s2attr: refusing to load')" \
+	"was registered but is not armed: kprobes are disabled system-wide .*echo 1 > /sys/kernel/debug/kprobes/enabled"
+fc_unloaded "failclosed: nothing left behind"
+e2e_check "failclosed: hook=auto loads with kprobes disarmed" insmod $KO "devices=$small=$opp_set"
+fc_has "failclosed: hook=auto took ftrace" "$(cat $S/hook 2>&1)" "^ftrace "
+fc_eq "failclosed: hook=auto: health ok" "$(cat $S/health 2>&1)" ok
+e2e_check "failclosed: rmmod" rmmod kvm_s2attr
+
+# ----------------------------------------------- b. disarmed while loaded ---
+e2e_check "failclosed: re-arm kprobes" sh -c "echo 1 > $KPE"
+e2e_check "failclosed: insmod devices=$small=$opp_set hook=kprobe" insmod $KO "devices=$small=$opp_set" hook=kprobe
+fc_eq "failclosed: armed kprobe: health ok" "$(cat $S/health 2>&1)" ok
+e2e_s2test "failclosed: armed kprobe, listed $opp_set, small" "$small" --expect "$opp"
+e2e_check "failclosed: disarm kprobes under the module" sh -c "echo 0 > $KPE"
+fc_has "failclosed: disarmed: health says the hook is not armed" "$(cat $S/health 2>&1)" \
+	"^hook-not-armed: the kprobe hook on _?kvm_pgtable_walk is not in the kernel's text"
+fc_tool_fails "failclosed: disarmed" hook-not-armed
+e2e_s2test "failclosed: disarmed: KVM's own attribute, small" "$small" --expect "$stock"
+e2e_check "failclosed: re-arm kprobes under the module" sh -c "echo 1 > $KPE"
+fc_eq "failclosed: re-armed: health ok" "$(cat $S/health 2>&1)" ok
+e2e_s2test "failclosed: re-armed: listed $opp_set again, small" "$small" --expect "$opp"
+e2e_check "failclosed: rmmod with kprobes re-armed" rmmod kvm_s2attr
+
+# -------------------------------------------------- c. layout mismatch ---
+dmesg -c >/dev/null
+e2e_check "failclosed: insmod the swapped-layout build, devices=$small=$opp_set" \
+	insmod /e2e/kvm_s2attr-swapped.ko "devices=$small=$opp_set"
+fc_eq "failclosed: swapped layout: health ok before KVM maps anything" "$(cat $S/health 2>&1)" ok
+e2e_s2test "failclosed: swapped layout: KVM's own attribute, small" "$small" --expect "$stock"
+fc_has "failclosed: swapped layout: health reports the mismatch" "$(cat $S/health 2>&1)" \
+	"^layout-mismatch: KVM's stage-2 map data is not laid out as expected \((attributes|walk data not on the stack or its range reversed|map data not on the stack|output address): 0x[0-9a-f]+\): rewriting stopped"
+fc_tool_fails "failclosed: swapped layout" layout-mismatch
+fc_eq "failclosed: swapped layout: no rewrite counted" "$(cat $S/devices/"$small"/rewrites)" 0
+e2e_s2test "failclosed: swapped layout: still KVM's own attribute, small" "$small" --expect "$stock"
+fc_eq "failclosed: swapped layout: reported once in the kernel log" \
+	"$(dmesg | grep -c 'kvm_s2attr: KVM.s stage-2 map data is not laid out as this module expects')" 1
+e2e_check "failclosed: swapped layout: rmmod" rmmod kvm_s2attr
+dmesg >/tmp/fc.dmesg
+if e2e_kernel_trouble /tmp/fc.dmesg >/tmp/fc.trouble; then
+	e2e_fail "failclosed: no kernel warning, bug or stack dump" "$(cat /tmp/fc.trouble)"
+else
+	e2e_pass "failclosed: no kernel warning, bug or stack dump"
+fi
+e2e_s2test "failclosed: after rmmod, small" "$small" --expect kernel-default
