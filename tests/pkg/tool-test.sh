@@ -43,6 +43,26 @@ t "not loaded: --json" 3 "${arm[@]}" -- status --json
 has "not loaded: json says loaded false" '"loaded":false' "$tmp/out"
 t "not loaded: --prometheus exits 0" 0 "${arm[@]}" -- status --prometheus
 has "not loaded: kvm_s2attr_loaded 0" '^kvm_s2attr_loaded 0$' "$tmp/out"
+# Configured but not loaded: an error an alert can fire on.
+C=$tmp/conf
+mkdir -p "$C/etc/modprobe.d" "$C/etc/modules-load.d" "$C/proc"
+printf 'quiet\n' >"$C/proc/cmdline"
+printf '#options kvm_s2attr default=device\nsoftdep vfio_pci pre: kvm_s2attr\n' >"$C/etc/modprobe.d/kvm-s2attr.conf"
+t "not configured: --prometheus" 0 "${arm[@]}" KVM_S2ATTR_CONF_ROOT="$C" -- status --prometheus
+has "not configured: configured 0" '^kvm_s2attr_configured 0$' "$tmp/out"
+has "not configured: configured_not_loaded 0" '^kvm_s2attr_configured_not_loaded 0$' "$tmp/out"
+printf 'options kvm_s2attr devices=0000:01:00.0=normal-nc\n' >"$C/etc/modprobe.d/kvm-s2attr.conf"
+t "configured in modprobe.d, not loaded: status" 3 "${arm[@]}" KVM_S2ATTR_CONF_ROOT="$C" -- status
+has "configured, not loaded: names the file" "ERROR: kvm_s2attr is configured \(in /etc/modprobe.d/kvm-s2attr.conf\) but not loaded" "$tmp/err"
+t "configured, not loaded: --json" 3 "${arm[@]}" KVM_S2ATTR_CONF_ROOT="$C" -- status --json
+has "configured, not loaded: json" '"loaded":false,"configured":true,"reason":"the kvm_s2attr module is configured \(in /etc/modprobe.d/kvm-s2attr.conf\) but not loaded"' "$tmp/out"
+t "configured, not loaded: --prometheus" 0 "${arm[@]}" KVM_S2ATTR_CONF_ROOT="$C" -- status --prometheus
+has "configured, not loaded: configured_not_loaded 1" '^kvm_s2attr_configured_not_loaded 1$' "$tmp/out"
+rm "$C/etc/modprobe.d/kvm-s2attr.conf"
+printf 'kvm_s2attr\n' >"$C/etc/modules-load.d/kvm.conf"
+printf 'quiet kvm_s2attr.default=device\n' >"$C/proc/cmdline"
+t "configured in modules-load.d and the command line: status" 3 "${arm[@]}" KVM_S2ATTR_CONF_ROOT="$C" -- status
+has "configured: both places" "configured \(in /etc/modules-load.d/kvm.conf, /proc/cmdline\) but not loaded" "$tmp/err"
 t "x86: --prometheus supported 0" 0 KVM_S2ATTR_SYSFS="$S" KVM_S2ATTR_ARCH=x86_64 -- status --prometheus
 has "x86: kvm_s2attr_supported 0" '^kvm_s2attr_supported 0$' "$tmp/out"
 

@@ -5,7 +5,7 @@
 # configuration: /etc/modprobe.d/kvm-s2attr.conf and "modprobe kvm_s2attr"
 # (from /lib/modules/$(uname -r)/extra, after depmod) before any guest runs,
 # with the attributes read back from the stage-2 tables by s2test.
-# e2e-blocks: 76
+# e2e-blocks: 82
 # shellcheck shell=sh disable=SC2154,SC2086,SC2012 # e2e_* come from the kernel command line; BDFs have no blanks
 S=/sys/kernel/kvm_s2attr
 small=$e2e_dev_small
@@ -146,10 +146,18 @@ cat >/etc/modprobe.d/kvm-s2attr.conf <<EOT
 # as /etc/modprobe.d/kvm-s2attr.conf on a host
 options kvm_s2attr devices=$small=normal-nc default=device
 EOT
+# Configured but not yet loaded: an error, with a metric to alert on.
+tool_rc "configured, not loaded: status" 3 status
+tool_has "configured, not loaded: says where" $E "ERROR: kvm_s2attr is configured \(in /etc/modprobe.d/kvm-s2attr.conf\) but not loaded"
+tool_rc "configured, not loaded: --prometheus" 0 status --prometheus
+tool_has "configured, not loaded: metric" $O '^kvm_s2attr_configured_not_loaded 1$'
 e2e_check "tool: modprobe kvm_s2attr (options from modprobe.d)" modprobe kvm_s2attr
 tool_eq "tool: modprobe.d: memattr of $small" "$(cat $S/devices/$small/memattr 2>&1)" normal-nc
 tool_eq "tool: modprobe.d: default" "$(cat $S/default 2>&1)" device
 tool_rc "status after modprobe" 0 status
+tool_rc "--prometheus after modprobe" 0 status --prometheus
+tool_has "after modprobe: configured and loaded" $O '^kvm_s2attr_configured_not_loaded 0$'
+
 tool_has "status after modprobe: $small" $O "^$small +normal-nc +yes +vfio-pci "
 e2e_s2test "tool: modprobe.d normal-nc, small" "$small" --expect normal-nc
 e2e_s2test "tool: modprobe.d default=device, big" "$big" --expect device-ngnre
