@@ -16,7 +16,7 @@
 #      must not leave a module that claims a hook that never runs.
 # Ends with a foreground s2test on each device, so the host's check of the
 # ivshmem backing files sees the pattern of the last run.
-# e2e-blocks: 152
+# e2e-blocks: 150
 # shellcheck shell=sh disable=SC2154,SC2012 # e2e_* come from the kernel command line
 S=/sys/kernel/kvm_s2attr
 KO=/e2e/kvm_s2attr.ko
@@ -516,26 +516,13 @@ tap_diag "  robust: hot-plug done at uptime $(rb_up)"
 # ------------------------------------ c. insmod/rmmod under faults -------
 
 rm -f $R/stop
-# One VM kept for phases c and d, unless e2e_hold_vm=0. Without it the
-# count of VMs keeps dropping to zero, which makes KVM flip the scheduler's
-# preempt-notifier static key each time. Under QEMU's emulation an s2test
-# now and then died there of a user fault on an address outside user space
-# (6.1; stress.sh shows it without the module too), and 7.2 once hit a
-# KVM_BUG_ON() for a vCPU loaded twice. Whether the flips cause both is a
-# guess, not proven.
-rb_hold=""
-if [ "${e2e_hold_vm:-1}" = 1 ]; then
-	$S2TEST --hold-vm >$R/hold.out 2>&1 &
-	rb_hold=$!
-	rb_i=0
-	while [ $rb_i -lt $((50 * E2E_SLOW)) ] && ! grep -q holding $R/hold.out; do
-		sleep 0.1
-		rb_i=$((rb_i + 1))
-	done
-	e2e_check "robust: an idle VM is kept during reloads and races" grep holding $R/hold.out
-else
-	e2e_pass "robust: no idle VM kept (e2e_hold_vm=0)"
-fi
+# No VM is kept between the s2test runs of phases c and d, so the count of
+# VMs drops to zero and back (the scheduler's preempt-notifier static key
+# flips) while guests run. Under this machine's QEMU 7.2 with multi-threaded
+# TCG that left a vCPU loaded across a context switch now and then, on the
+# stock kernel too (stress.sh): KVM's WARN in kvm_vcpu_load_debug() on 7.2,
+# a host task with a guest's TPIDR_EL0 on 6.1. Under trixie's QEMU 10.0,
+# which make e2e uses, it never did (scripts/qemu-compare.sh).
 e2e_sigtrace_start
 rb_s2loop reload "$rb_big" &
 rb_bg=$!
@@ -612,12 +599,6 @@ sleep $rb_conc_s
 touch $R/stop
 wait $rb_p1 $rb_p2 $rb_p3 $rb_p4
 e2e_sigtrace_stop
-if [ -n "$rb_hold" ]; then
-	e2e_check "robust: the idle VM was still there to stop" kill $rb_hold
-	wait $rb_hold 2>/dev/null
-else
-	e2e_pass "robust: no idle VM to stop (e2e_hold_vm=0)"
-fi
 read -r rb_aok rb_aerr <$R/wa.count
 read -r rb_bok rb_berr <$R/wb.count
 # Expected refusals: removing or changing an entry the other writer just
