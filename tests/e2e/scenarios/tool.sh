@@ -155,10 +155,9 @@ e2e_check "tool: modprobe kvm_s2attr (options from modprobe.d)" modprobe kvm_s2a
 tool_eq "tool: modprobe.d: memattr of $small" "$(cat $S/devices/$small/memattr 2>&1)" normal-nc
 tool_eq "tool: modprobe.d: default" "$(cat $S/default 2>&1)" device
 tool_rc "status after modprobe" 0 status
+tool_has "status after modprobe: $small" $O "^$small +normal-nc +yes +vfio-pci "
 tool_rc "--prometheus after modprobe" 0 status --prometheus
 tool_has "after modprobe: configured and loaded" $O '^kvm_s2attr_configured_not_loaded 0$'
-
-tool_has "status after modprobe: $small" $O "^$small +normal-nc +yes +vfio-pci "
 e2e_s2test "tool: modprobe.d normal-nc, small" "$small" --expect normal-nc
 e2e_s2test "tool: modprobe.d default=device, big" "$big" --expect device-ngnre
 e2e_check "tool: modprobe -r kvm_s2attr" modprobe -r kvm_s2attr
