@@ -237,8 +237,10 @@ static int s2attr_publish(struct pci_dev *event_dev, bool event_gone)
 	nr_unlisted = s2attr_unlisted_vfio(event_dev, event_gone, NULL, 0);
 	if (nr_unlisted) {
 		unlisted = kcalloc(nr_unlisted, sizeof(*unlisted), GFP_KERNEL);
-		if (!unlisted)
+		if (!unlisted) {
+			nr_unlisted = 0;	/* no references taken */
 			goto fail;
+		}
 		got = s2attr_unlisted_vfio(event_dev, event_gone, unlisted,
 					   nr_unlisted);
 		nr_unlisted = min(got, nr_unlisted);
