@@ -15,6 +15,12 @@
  * gone, so that an add of the same address never meets its old directory.
  * Only add, remove and unload take it; an entry's own files do not, so
  * waiting for them to drain under it cannot deadlock.
+ *
+ * An entry's directory is a kobject the kernel owns (its release function
+ * is the kernel's): a kobject release can run long after the last put
+ * (CONFIG_DEBUG_KOBJECT_RELEASE delays it by seconds), when this module's
+ * text may be gone. The entry itself is freed by the module, once the
+ * directory is removed and its files have drained.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -37,9 +43,8 @@ struct s2attr_bar {
 };
 
 struct s2attr_entry {
-	struct kobject kobj;	/* devices/<BDF>/ */
+	struct kobject *kobj;	/* devices/<BDF>/, the kernel's */
 	struct list_head node;
-	bool listed;		/* false once removed, while sysfs drains */
 	u32 bdf;
 	enum s2attr_memattr memattr;
 	atomic64_t rewrites;
@@ -344,34 +349,57 @@ static void s2attr_entry_unlink(struct s2attr_entry *e)
 	lockdep_assert_held(&s2attr_devices_lock);
 	list_del(&e->node);
 	s2attr_nr_entries--;
-	e->listed = false;
 	s2attr_publish(NULL, false);
 }
 
 /*
- * Drop an unlinked entry, outside the lock: removing its sysfs files waits
- * for their readers and writers, which take the lock themselves.
+ * Remove an entry's directory, outside the lock: removing its sysfs files
+ * waits for their readers and writers, which take the lock themselves.
  */
-static void s2attr_entry_put(struct s2attr_entry *e)
+static void s2attr_entry_del_dir(struct s2attr_entry *e)
+{
+	kobject_del(e->kobj);
+	kobject_put(e->kobj);
+}
+
+/* Free an unlinked entry whose directory is gone. */
+static void s2attr_entry_free(struct s2attr_entry *e)
 {
 	/* The old snapshot may still point at e->rewrites. */
 	synchronize_rcu();
-	kobject_put(&e->kobj);
+	kfree(e);
 }
 
-#define to_entry(k) container_of(k, struct s2attr_entry, kobj)
+/* The listed entry whose directory kobj is, if it is still listed. */
+static struct s2attr_entry *s2attr_find_kobj(struct kobject *kobj)
+{
+	struct s2attr_entry *e;
+
+	lockdep_assert_held(&s2attr_devices_lock);
+	list_for_each_entry(e, &s2attr_entries, node)
+		if (e->kobj == kobj)
+			return e;
+	return NULL;
+}
 
 static ssize_t memattr_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
 {
-	return sysfs_emit(buf, "%s\n",
-			  s2attr_memattr_name(READ_ONCE(to_entry(kobj)->memattr)));
+	struct s2attr_entry *e;
+	ssize_t len = -ENOENT;
+
+	mutex_lock(&s2attr_devices_lock);
+	e = s2attr_find_kobj(kobj);
+	if (e)
+		len = sysfs_emit(buf, "%s\n", s2attr_memattr_name(e->memattr));
+	mutex_unlock(&s2attr_devices_lock);
+	return len;
 }
 
 static ssize_t memattr_store(struct kobject *kobj, struct kobj_attribute *attr,
 			     const char *buf, size_t count)
 {
-	struct s2attr_entry *e = to_entry(kobj);
+	struct s2attr_entry *e;
 	enum s2attr_memattr memattr;
 	int err;
 
@@ -379,7 +407,8 @@ static ssize_t memattr_store(struct kobject *kobj, struct kobj_attribute *attr,
 	if (err)
 		return err;
 	mutex_lock(&s2attr_devices_lock);
-	err = e->listed ? s2attr_entry_set_memattr(e, memattr) : -ENOENT;
+	e = s2attr_find_kobj(kobj);
+	err = e ? s2attr_entry_set_memattr(e, memattr) : -ENOENT;
 	mutex_unlock(&s2attr_devices_lock);
 	return err ? err : count;
 }
@@ -392,12 +421,15 @@ static ssize_t memattr_store(struct kobject *kobj, struct kobj_attribute *attr,
 static ssize_t state_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
 {
-	struct s2attr_entry *e = to_entry(kobj);
+	struct s2attr_entry *e;
 	ssize_t len;
 	u32 i;
 
 	mutex_lock(&s2attr_devices_lock);
-	if (!e->present) {
+	e = s2attr_find_kobj(kobj);
+	if (!e) {
+		len = -ENOENT;
+	} else if (!e->present) {
 		len = sysfs_emit(buf, "absent\n");
 	} else {
 		len = sysfs_emit(buf, "present %s", e->driver);
@@ -415,9 +447,18 @@ static ssize_t state_show(struct kobject *kobj, struct kobj_attribute *attr,
 static ssize_t rewrites_show(struct kobject *kobj, struct kobj_attribute *attr,
 			     char *buf)
 {
-	return sysfs_emit(buf, "%lld\n",
-			  (long long)atomic64_read(&to_entry(kobj)->rewrites));
+	struct s2attr_entry *e;
+	ssize_t len = -ENOENT;
+
+	mutex_lock(&s2attr_devices_lock);
+	e = s2attr_find_kobj(kobj);
+	if (e)
+		len = sysfs_emit(buf, "%lld\n",
+				 (long long)atomic64_read(&e->rewrites));
+	mutex_unlock(&s2attr_devices_lock);
+	return len;
 }
+
 
 static struct kobj_attribute s2attr_memattr_attr = __ATTR_RW_MODE(memattr, 0644);
 static struct kobj_attribute s2attr_state_attr = __ATTR_RO(state);
@@ -431,17 +472,21 @@ static struct attribute *s2attr_entry_attrs[] = {
 };
 ATTRIBUTE_GROUPS(s2attr_entry);
 
-static void s2attr_entry_release(struct kobject *kobj)
+/* devices/<BDF>/ with its files, or NULL. */
+static struct kobject *s2attr_entry_create_dir(u32 bdf)
 {
-	kfree(to_entry(kobj));
-}
+	char name[S2ATTR_BDF_STRLEN];
+	struct kobject *kobj;
 
-/* Not const: v5.10's kobject_init_and_add() takes a mutable one. */
-static struct kobj_type s2attr_entry_ktype = {
-	.release = s2attr_entry_release,
-	.sysfs_ops = &kobj_sysfs_ops,
-	.default_groups = s2attr_entry_groups,
-};
+	s2attr_bdf_format(bdf, name);
+	kobj = kobject_create_and_add(name, &s2attr_devices_kset->kobj);
+	if (kobj && sysfs_create_groups(kobj, s2attr_entry_groups)) {
+		kobject_del(kobj);
+		kobject_put(kobj);
+		kobj = NULL;
+	}
+	return kobj;
+}
 
 /*
  * Create an entry or update its attribute; takes the lock. Unless publish,
@@ -450,7 +495,6 @@ static struct kobj_type s2attr_entry_ktype = {
 static int s2attr_device_add(u32 bdf, enum s2attr_memattr memattr,
 			     bool publish)
 {
-	char name[S2ATTR_BDF_STRLEN];
 	struct s2attr_entry *e;
 	int err;
 
@@ -470,14 +514,10 @@ static int s2attr_device_add(u32 bdf, enum s2attr_memattr memattr,
 		goto out;
 	e->bdf = bdf;
 	e->memattr = memattr;
-	e->listed = true;
 	atomic64_set(&e->rewrites, 0);
-	s2attr_bdf_format(bdf, name);
-	e->kobj.kset = s2attr_devices_kset;
-	err = kobject_init_and_add(&e->kobj, &s2attr_entry_ktype, NULL, "%s",
-				   name);
-	if (err) {
-		kobject_put(&e->kobj);
+	e->kobj = s2attr_entry_create_dir(bdf);
+	if (!e->kobj) {
+		kfree(e);
 		goto out;
 	}
 	list_add_tail(&e->node, &s2attr_entries);
@@ -486,7 +526,8 @@ static int s2attr_device_add(u32 bdf, enum s2attr_memattr memattr,
 	if (err) {
 		s2attr_entry_unlink(e);
 		mutex_unlock(&s2attr_devices_lock);
-		s2attr_entry_put(e);
+		s2attr_entry_del_dir(e);
+		s2attr_entry_free(e);
 		mutex_unlock(&s2attr_entries_lock);
 		return err;
 	}
@@ -511,8 +552,10 @@ int s2attr_device_remove(u32 bdf)
 	if (e)
 		s2attr_entry_unlink(e);
 	mutex_unlock(&s2attr_devices_lock);
-	if (e)
-		s2attr_entry_put(e);
+	if (e) {
+		s2attr_entry_del_dir(e);
+		s2attr_entry_free(e);
+	}
 	mutex_unlock(&s2attr_entries_lock);
 	return e ? 0 : -ENOENT;
 }
@@ -559,13 +602,13 @@ static void s2attr_devices_free(void)
 	mutex_lock(&s2attr_devices_lock);
 	list_splice_init(&s2attr_entries, &dead);
 	s2attr_nr_entries = 0;
-	list_for_each_entry(e, &dead, node)
-		e->listed = false;
 	s2attr_unpublish();
 	mutex_unlock(&s2attr_devices_lock);
+	list_for_each_entry(e, &dead, node)
+		s2attr_entry_del_dir(e);
 	synchronize_rcu();
 	list_for_each_entry_safe(e, tmp, &dead, node)
-		kobject_put(&e->kobj);
+		kfree(e);
 	mutex_unlock(&s2attr_entries_lock);
 }
 

@@ -204,6 +204,17 @@ static const struct attribute_group s2attr_group = {
 	.attrs = s2attr_attrs,
 };
 
+/*
+ * Out of sysfs now, not when the last reference goes: a release may run
+ * seconds later (CONFIG_DEBUG_KOBJECT_RELEASE), and a reload must not meet
+ * the old directory.
+ */
+static void s2attr_kobj_remove(void)
+{
+	kobject_del(s2attr_kobj);
+	kobject_put(s2attr_kobj);
+}
+
 /* One message naming what was checked and what the user can do. */
 static int s2attr_refuse(int err, const char *what, const char *todo)
 {
@@ -327,7 +338,7 @@ stop_hook:
 exit_devices:
 	s2attr_devices_exit();
 put_kobj:
-	kobject_put(s2attr_kobj);
+	s2attr_kobj_remove();
 free_entries:
 	kfree(entries);
 	return err;
@@ -343,7 +354,7 @@ static void __exit s2attr_exit(void)
 	sysfs_remove_group(s2attr_kobj, &s2attr_group);
 	s2attr_hook_stop();
 	s2attr_devices_exit();
-	kobject_put(s2attr_kobj);
+	s2attr_kobj_remove();
 }
 
 module_init(s2attr_init);

@@ -7,7 +7,7 @@
 # for new guests; "rewrites" counts the entries the module changed. A
 # rewritten leaf must equal the stock one (saved by the "stock" scenario,
 # which runs first) in every bit but MemAttr[5:2], and keep its level.
-# e2e-blocks: 42
+# e2e-blocks: 43
 # shellcheck shell=sh disable=SC2154 # e2e_* come from the kernel command line
 S=/sys/kernel/kvm_s2attr
 small=$e2e_dev_small
@@ -118,3 +118,18 @@ e2e_s2test "module: listed on the command line, big" "$big" --expect normal-nc
 e2e_check "module: rmmod after modprobe" rmmod kvm_s2attr
 rm -f "$kmods/extra/kvm_s2attr.ko"
 depmod
+
+# A kobject's release can run seconds after its last put (1-4 s, always,
+# with CONFIG_DEBUG_KOBJECT_RELEASE: the debug lane), when the module may
+# be gone: none of it may be module code. Wait for them there, and look.
+waited=0
+if dmesg | grep -q 'kobject_release, parent .* (delayed'; then
+	sleep 5
+	waited=5
+fi
+dmesg >/tmp/module.dmesg
+if e2e_kernel_trouble /tmp/module.dmesg >/tmp/module.trouble; then
+	e2e_fail "module: no kernel trouble after the delayed kobject releases (waited ${waited}s)" "$(cat /tmp/module.trouble)"
+else
+	e2e_pass "module: no kernel trouble after the delayed kobject releases (waited ${waited}s)"
+fi
