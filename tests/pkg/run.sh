@@ -27,7 +27,7 @@ summary=()
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() {
 	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
-	local l; for l in "$@"; do while IFS= read -r x; do echo "#   $x"; done <<<"$l"; done
+	local l line; for l in "$@"; do while IFS= read -r line; do echo "#   $line"; done <<<"$l"; done
 }
 check() { local name=$1; shift; if out=$("$@" 2>&1); then ok "$name"; else nok "$name" "$out"; fi; }
 
@@ -87,7 +87,13 @@ check "dkms.conf: PACKAGE_NAME, BUILT_MODULE_NAME, AUTOINSTALL, BUILD_EXCLUSIVE_
 check "postinst registers with dkms (dh_dkms)" grep -q 'dkms' "$x/ctl/postinst"
 check "prerm removes from dkms" grep -q 'dkms remove' "$x/ctl/prerm"
 check "conffiles: /etc/modprobe.d/kvm-s2attr.conf" grep -qx /etc/modprobe.d/kvm-s2attr.conf "$x/ctl/conffiles"
-check "modprobe.d example: every line a comment" sh -c "! grep -vE '^(#|\$)' '$x/root/etc/modprobe.d/kvm-s2attr.conf'"
+check "modprobe.d example: every line a comment but the two softdeps" sh -c "
+	grep -vE '^(#|\$)' '$x/root/etc/modprobe.d/kvm-s2attr.conf' >'$W/conf-active'
+	printf 'softdep vfio_pci pre: kvm_s2attr\nsoftdep vfio_pci_core pre: kvm_s2attr\n' | cmp - '$W/conf-active'"
+hook=/usr/share/initramfs-tools/hooks/kvm-s2attr-dkms
+check "deb: initramfs hook $hook, executable, parses" sh -c "
+	grep -qxF '$hook' '$W/contents' && test -x '$x/root$hook' && sh -n '$x/root$hook'"
+check "postinst updates the initramfs (dh_installinitramfs trigger)" grep -qx 'activate-noawait update-initramfs' "$x/ctl/triggers"
 check "modprobe.d example: options line, once uncommented, names the module" \
 	grep -qE '^#options kvm_s2attr devices=' "$x/root/etc/modprobe.d/kvm-s2attr.conf"
 check "installed tool parses (sh -n) and prints help" sh -c "sh -n '$x/root/usr/sbin/kvm-s2attr' && sh '$x/root/usr/sbin/kvm-s2attr' help | grep -q 'Exit codes'"
@@ -151,6 +157,63 @@ if [ "$("$top/scripts/toolchain.sh" bookworm "$GCC")" = host ]; then
 	check "make dkms-install: vermagic $KVER" sh -c "modinfo -F vermagic '$ko' | grep -q '^$KVER '"
 	check "make dkms-install: tool and modprobe.d example installed" \
 		test -x "$d/prefix/sbin/kvm-s2attr" -a -f "$d/etc/modprobe.d/kvm-s2attr.conf"
+fi
+
+# 6. The initramfs, with Debian's own initramfs-tools hook functions (the
+# suite's initramfs-tools-core) and the bookworm kernel's module tree plus
+# the module dkms built above, in a private mount namespace: the package's
+# hook adds kvm_s2attr, and so does adding vfio_pci alone (what
+# /etc/initramfs-tools/modules does), through the softdep; without the
+# module built, the hook adds nothing and succeeds.
+# initramfs_case NAME hook|vfio yes|no: $W/initramfs/NAME.list, the modules
+# the package's hook, or adding vfio_pci, put in the initramfs.
+initramfs_case() {
+	local what=$2 with_ko=$3 root=$W/initramfs/$1
+	rm -rf "$root"
+	mkdir -p "$root/modules" "$root/modprobe.d" "$root/dest"
+	cp -al "$MODDIR" "$root/modules/$KVER"
+	if [ "$with_ko" = yes ]; then
+		mkdir -p "$root/modules/$KVER/updates/dkms"
+		cp "$W"/dkms-bookworm/dkms/kvm-s2attr/"$ver"/"$KVER"/aarch64/module/kvm_s2attr.ko \
+			"$root/modules/$KVER/updates/dkms/" || return 1
+	fi
+	mkdir -p "$root/lib" && ln -s ../modules "$root/lib/modules"
+	depmod -b "$root" "$KVER" || return 1
+	cp "$x/root/etc/modprobe.d/kvm-s2attr.conf" "$root/modprobe.d/"
+	unshare --mount --propagation private sh -c '
+		mount --bind "$1/modules" /lib/modules &&
+		mount --bind "$1/modprobe.d" /etc/modprobe.d &&
+		mount --bind "$2/usr/share/initramfs-tools" /usr/share/initramfs-tools &&
+		export DESTDIR=$1/dest version=$3 verbose=n CONFDIR=$1 &&
+		case $4 in
+		hook) "$5" ;;
+		vfio) . /usr/share/initramfs-tools/hook-functions && manual_add_modules vfio_pci ;;
+		esac
+	' sh "$root" "$itools" "$KVER" "$what" "$x/root$hook" >"$root.log" 2>&1 || return 1
+	(cd "$root/dest" && find . -name '*.ko*' | sort) >"$root.list"
+}
+itools=$CACHE/pkg/initramfs-tools-core-bookworm
+if [ ! -d "$itools/usr/share/initramfs-tools" ]; then
+	rm -rf "$itools" && mkdir -p "$itools/deb"
+	(cd "$itools/deb" && suite_apt bookworm download initramfs-tools-core >/dev/null) &&
+		dpkg-deb -x "$itools"/deb/*.deb "$itools" || nok "initramfs-tools-core (bookworm) fetched"
+fi
+mkdir -p /usr/share/initramfs-tools /lib/modules	# mount points
+if initramfs_case hook hook yes; then
+	check "initramfs: the hook adds kvm_s2attr ($KVER)" grep -q '/updates/dkms/kvm_s2attr\.ko' "$W/initramfs/hook.list"
+else
+	nok "initramfs: the hook runs" "$(cat "$W/initramfs/hook.log")"
+fi
+if initramfs_case vfio vfio yes; then
+	check "initramfs: adding vfio_pci adds kvm_s2attr, by the softdep" grep -q '/updates/dkms/kvm_s2attr\.ko' "$W/initramfs/vfio.list"
+	check "initramfs: adding vfio_pci adds vfio_pci" grep -q '/vfio-pci\.ko' "$W/initramfs/vfio.list"
+else
+	nok "initramfs: manual_add_modules vfio_pci runs" "$(cat "$W/initramfs/vfio.log")"
+fi
+if initramfs_case nomod hook no; then
+	check "initramfs: no module built, the hook adds nothing" test ! -s "$W/initramfs/nomod.list"
+else
+	nok "initramfs: no module built, the hook succeeds" "$(cat "$W/initramfs/nomod.log")"
 fi
 
 echo "1..$n"
