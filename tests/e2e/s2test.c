@@ -61,7 +61,7 @@
 #define PARAM_OFF	UINT64_C(0x1000)	/* struct guest_params in RAM */
 #define MMIO_GPA	UINT64_C(0x20000000)	/* unmapped: every access exits */
 #define BAR_GPA_BASE	UINT64_C(0x100000000)	/* + (BAR PA mod 1 GiB) */
-#define MAX_PAGES	((RAM_SIZE - PARAM_OFF) / 8 - 2)
+#define MAX_PAGES	((RAM_SIZE - PARAM_OFF) / 8 - 3)
 
 /* ---------------------------------------------------------------- TAP -- */
 
@@ -234,12 +234,14 @@ static const char *level_size(int level)
 
 /*
  * EL1, MMU off, position independent. x0 = GPA of struct guest_params.
- * For each offset: x6 = bar[off], bar[off+8] = ~x6, bar[off+16] = off.
- * Then MMIO writes: sum of loaded words to MMIO_GPA, count to MMIO_GPA+8.
+ * For each offset: x6 = bar[off], and unless read_only, bar[off+8] = ~x6,
+ * bar[off+16] = off. Then MMIO writes: sum of loaded words to MMIO_GPA,
+ * count to MMIO_GPA+8.
  */
 struct guest_params {
 	uint64_t bar_gpa;
 	uint64_t count;
+	uint64_t read_only;
 	uint64_t offsets[];
 };
 
@@ -251,17 +253,19 @@ __asm__(
 	"guest_start:\n"
 	"	ldr	x1, [x0]\n"
 	"	ldr	x2, [x0, #8]\n"
-	"	add	x3, x0, #16\n"
+	"	ldr	x11, [x0, #16]\n"
+	"	add	x3, x0, #24\n"
 	"	mov	x8, #0\n"
 	"	mov	x9, #0\n"
 	"1:	cbz	x2, 2f\n"
 	"	ldr	x4, [x3], #8\n"
 	"	add	x5, x1, x4\n"
 	"	ldr	x6, [x5]\n"
+	"	cbnz	x11, 4f\n"
 	"	mvn	x7, x6\n"
 	"	str	x7, [x5, #8]\n"
 	"	str	x4, [x5, #16]\n"
-	"	add	x8, x8, x6\n"
+	"4:	add	x8, x8, x6\n"
 	"	add	x9, x9, #1\n"
 	"	sub	x2, x2, #1\n"
 	"	b	1b\n"
@@ -285,10 +289,13 @@ static struct {
 	int timeout_s;
 	bool selftest;
 	bool hold_vm;
+	bool read_only;		/* --read-only: the guest only loads */
 	bool page_align;	/* --align page: make block mappings impossible */
 	const char *levels;	/* --levels: "blocks", "pages" or NULL (any) */
 	const char *save_leaves;	/* --save-leaves FILE */
 	const char *same_leaves;	/* --same-leaves FILE */
+	const char *live_in;	/* --live IN,OUT: commands in, acks out */
+	const char *live_out;
 } opt = { .bar = 2, .expect = "any", .timeout_s = 60 };
 
 static void usage(const char *argv0)
@@ -312,6 +319,15 @@ static void usage(const char *argv0)
 		"  --save-leaves F  write the BAR's leaf descriptors to F\n"
 		"  --same-leaves F  every leaf equals the one saved in F (by a run\n"
 		"                   without the module) in all bits but MemAttr[5:2]\n"
+		"  --read-only      the guest only loads, and nothing checks or leaves\n"
+		"                   data: for a register BAR; one smaller than a page\n"
+		"                   (page-aligned) is mapped as its page\n"
+		"  --live IN,OUT    then keep the VM: for each line of FIFO IN,\n"
+		"                   \"expect ATTR\": no leaf of the BAR has another\n"
+		"                   attribute, and after one more guest pass every\n"
+		"                   touched page has ATTR; \"keep ATTR\": every leaf\n"
+		"                   still has ATTR, also after the pass; \"quit\".\n"
+		"                   Each command is acknowledged on FIFO OUT\n"
 		"  --selftest       only check the MemAttr decoder's table\n"
 		"  --hold-vm        only create an empty VM and keep it until killed\n",
 		argv0);
@@ -328,6 +344,8 @@ static void parse_args(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "selftest", no_argument, NULL, 'S' },
 		{ "hold-vm", no_argument, NULL, 'H' },
+		{ "read-only", no_argument, NULL, 'R' },
+		{ "live", required_argument, NULL, 'L' },
 		{ "align", required_argument, NULL, 'a' },
 		{ "levels", required_argument, NULL, 'l' },
 		{ "save-leaves", required_argument, NULL, 'w' },
@@ -367,6 +385,19 @@ static void parse_args(int argc, char **argv)
 		case 'H':
 			opt.hold_vm = true;
 			break;
+		case 'R':
+			opt.read_only = true;
+			break;
+		case 'L': {
+			char *comma = strchr(optarg, ',');
+
+			if (!comma)
+				usage(argv[0]);
+			*comma = 0;
+			opt.live_in = optarg;
+			opt.live_out = comma + 1;
+			break;
+		}
 		case 'a':
 			if (!strcmp(optarg, "page"))
 				opt.page_align = true;
@@ -396,21 +427,21 @@ static void parse_args(int argc, char **argv)
 	opt.bdf = argv[optind];
 }
 
-/* Resolve --expect to a memattr name, or NULL for "any". */
-static const char *expected_memattr(void)
+/* Resolve an --expect value to a memattr name, or NULL for "any". */
+static const char *resolve_memattr(const char *want)
 {
 	struct utsname u;
 	int maj = 0, min = 0;
 
 	size_t i;
 
-	if (!strcmp(opt.expect, "any"))
+	if (!strcmp(want, "any"))
 		return NULL;
-	if (strcmp(opt.expect, "kernel-default")) {
+	if (strcmp(want, "kernel-default")) {
 		for (i = 0; i < ARRAY_SIZE(memattr_codes); i++)
-			if (!strcmp(opt.expect, memattr_codes[i].name))
-				return opt.expect;
-		fprintf(stderr, "unknown --expect %s\n", opt.expect);
+			if (!strcmp(want, memattr_codes[i].name))
+				return memattr_codes[i].name;
+		fprintf(stderr, "unknown memattr %s\n", want);
 		exit(2);
 	}
 	if (uname(&u) || sscanf(u.release, "%d.%d", &maj, &min) != 2)
@@ -535,6 +566,9 @@ static void bar_open(struct bar *b)
 	b->size = ri.size;
 	b->offset = ri.offset;
 	b->pa = sysfs_bar_pa(opt.bdf, opt.bar);
+	/* vfio maps the page of a page-aligned BAR smaller than a page. */
+	if (opt.read_only && b->size && b->size < SZ_4K)
+		b->size = SZ_4K;
 	if (!(ri.flags & VFIO_REGION_INFO_FLAG_MMAP) || b->size < SZ_4K ||
 	    (b->size & (SZ_4K - 1)) || (b->pa & (SZ_4K - 1)))
 		bail("bar%d not mmap-able as whole pages (size 0x%" PRIx64
@@ -556,8 +590,9 @@ static void bar_open(struct bar *b)
 		      b->dev, b->offset);
 	if (b->map == MAP_FAILED)
 		bail("mmap bar%d", opt.bar);
-	tap_result(true, "dev %s bar%d: vfio group %s, size 0x%" PRIx64 ", pa 0x%" PRIx64
-		   ", mapped at %p", opt.bdf, opt.bar, grp, b->size, b->pa, (void *)b->map);
+	tap_result(true, "dev %s bar%d: vfio group %s, size 0x%" PRIx64 " (mapped 0x%"
+		   PRIx64 "), pa 0x%" PRIx64 ", mapped at %p", opt.bdf, opt.bar, grp,
+		   (uint64_t)ri.size, b->size, b->pa, (void *)b->map);
 }
 
 /* -------------------------------------------------------------- KVM -- */
@@ -757,6 +792,8 @@ static int check_data(uint64_t first, uint64_t last)
 	uint64_t p;
 	int bad = 0;
 
+	if (opt.read_only)
+		return 0;
 	for (p = first; p <= last; p++) {
 		volatile uint64_t *w = g_bar->map + p * SZ_4K / 8;
 		uint64_t off = p * SZ_4K;
@@ -988,19 +1025,170 @@ static bool peek(struct vm *v, uint64_t ipa, uint32_t nr, struct s2peek_entry *e
 	return true;
 }
 
+/*
+ * Plant the pattern (or, read-only, read what is there) through the host's
+ * mapping, then run the guest over the touched pages once: two tests.
+ */
+static bool guest_pass(struct vm *v, struct bar *b, struct guest_params *gp,
+		       uint64_t pages)
+{
+	uint64_t i, sum = 0, addr, data, n;
+	bool ok;
+
+	/* Clear the first words of every page, then plant word0 of touched ones. */
+	g_step = "writing the BAR through the vfio mapping";
+	for (i = 0; i < pages && !opt.read_only; i++) {
+		volatile uint64_t *w = b->map + i * SZ_4K / 8;
+
+		w[0] = w[1] = w[2] = 0;
+	}
+	for (i = 0; i < gp->count; i++) {
+		if (opt.read_only) {
+			sum += b->map[gp->offsets[i] / 8];
+			continue;
+		}
+		b->map[gp->offsets[i] / 8] = pattern(gp->offsets[i]);
+		sum += pattern(gp->offsets[i]);
+	}
+
+	set_core_reg(v, offsetof(struct kvm_regs, regs.pc), RAM_GPA);
+	set_core_reg(v, offsetof(struct kvm_regs, regs.regs[0]), RAM_GPA + PARAM_OFF);
+	g_step = "running the guest";
+	ok = run_to_mmio(v, &addr, &data);
+	if (ok)
+		ok = tap_result(addr == MMIO_GPA && data == sum,
+				"dev %s bar%d: guest loads: MMIO write to 0x%" PRIx64
+				" (expected 0x%" PRIx64 ") of sum 0x%" PRIx64 " (expected 0x%"
+				PRIx64 ")", opt.bdf, opt.bar, addr, MMIO_GPA, data, sum);
+	if (ok && run_to_mmio(v, &addr, &n))
+		ok = tap_result(addr == MMIO_GPA + 8 && n == gp->count,
+				"dev %s bar%d: guest touched %" PRIu64 " pages (expected %"
+				PRIu64 ") at gpa 0x%" PRIx64, opt.bdf, opt.bar, n,
+				(uint64_t)gp->count, v->bar_gpa);
+	return ok;
+}
+
+/*
+ * --live: the leaves of the BAR, by attribute: those with want, those with
+ * another (the first one's page and name in other_page and other_name),
+ * and the touched pages without want (not mapped, or another attribute).
+ */
+struct live_count {
+	uint64_t want, other, unmapped, touched_not_want, other_page;
+	const char *other_name;
+};
+
+static void live_count(const struct s2peek_entry *e, uint64_t pages, bool fwb,
+		       const char *want, struct live_count *c)
+{
+	uint64_t p;
+
+	memset(c, 0, sizeof(*c));
+	for (p = 0; p < pages; p++) {
+		const char *got;
+
+		if (!(e[p].flags & S2PEEK_E_LEAF)) {
+			c->unmapped++;
+			c->touched_not_want += g_touched[p];
+			continue;
+		}
+		got = memattr_name(D_MEMATTR(e[p].desc), fwb);
+		if (!strcmp(got, want)) {
+			c->want++;
+			continue;
+		}
+		if (!c->other++) {
+			c->other_page = p;
+			c->other_name = got;
+		}
+		c->touched_not_want += g_touched[p];
+	}
+}
+
+/*
+ * --live: keep the VM and follow the scenario's commands, one epoch each.
+ * "expect ATTR" (the host has just changed the attribute and says the
+ * change applies to running guests): no leaf keeps another attribute, and
+ * after the next guest pass every touched page has ATTR. "keep ATTR" (a
+ * kernel that cannot apply it): every leaf still has the old one, also
+ * after the pass. Each epoch ends with "done N" on the acknowledgement FIFO.
+ */
+static void live_loop(struct vm *v, struct bar *b, struct guest_params *gp,
+		      struct s2peek_entry *e, uint64_t pages, bool fwb)
+{
+	char line[128], word[16], attr[32];
+	struct s2peek_req req;
+	struct live_count c;
+	const char *want;
+	FILE *in, *out;
+	int epoch = 0;
+	bool keep;
+
+	g_step = "opening the --live FIFOs";
+	in = fopen(opt.live_in, "r");
+	out = in ? fopen(opt.live_out, "w") : NULL;
+	if (!out)
+		bail("open --live %s,%s", opt.live_in, opt.live_out);
+	while (fgets(line, sizeof(line), in)) {
+		if (!strncmp(line, "quit", 4))
+			break;
+		if (sscanf(line, "%15s %31s", word, attr) != 2 ||
+		    (strcmp(word, "expect") && strcmp(word, "keep"))) {
+			tap_result(false, "live: unknown command: %s", line);
+			break;
+		}
+		keep = !strcmp(word, "keep");
+		want = resolve_memattr(attr);
+		epoch++;
+		g_step = "live: reading back stage 2 after the change";
+		peek(v, v->bar_gpa, pages, e, &req);
+		live_count(e, pages, fwb, want, &c);
+		if (c.other)
+			tap_defer("  page 0x%" PRIx64 " is %s", c.other_page * SZ_4K,
+				  c.other_name);
+		tap_result(!c.other && (!keep || c.want),
+			   "live %d: right after the change, every leaf of dev %s bar%d %s %s"
+			   " (%" PRIu64 " leaves %s, %" PRIu64 " other, %" PRIu64 " unmapped)",
+			   epoch, opt.bdf, opt.bar, keep ? "still has" : "has, or is unmapped:",
+			   want, c.want, want, c.other, c.unmapped);
+		opt.seed = opt.seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		if (guest_pass(v, b, gp, pages)) {
+			g_step = "live: reading back stage 2 after the pass";
+			peek(v, v->bar_gpa, pages, e, &req);
+			live_count(e, pages, fwb, want, &c);
+			if (c.other)
+				tap_defer("  page 0x%" PRIx64 " is %s", c.other_page * SZ_4K,
+					  c.other_name);
+			tap_result(!c.touched_not_want && !c.other,
+				   "live %d: after the next pass, all %" PRIu64 " touched pages of dev %s"
+				   " bar%d are %s (%" PRIu64 " leaves %s, %" PRIu64 " other, %" PRIu64
+				   " unmapped)", epoch, (uint64_t)gp->count, opt.bdf, opt.bar, want,
+				   c.want, want, c.other, c.unmapped);
+			tap_result(!check_data(0, pages - 1),
+				   "live %d: data of every page of dev %s bar%d as the guest left it",
+				   epoch, opt.bdf, opt.bar);
+		}
+		fprintf(out, "done %d\n", epoch);
+		fflush(out);
+	}
+	fclose(in);
+	fclose(out);
+	tap_diag("s2test-live dev=%s epochs=%d", opt.bdf, epoch);
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_alarm };
 	uint64_t count_by_level[4] = { 0 }, unmapped = 0;
 	double t0, t_vfio, t_run0, t_run1, t_peek;
-	uint64_t pages, i, n, sum = 0, addr, data;
+	uint64_t pages;
 	struct s2peek_entry *e, ram_e;
 	struct s2peek_req req;
 	struct guest_params *gp;
 	struct bar b = { 0 };
 	struct vm v = { 0 };
 	uint8_t *touched;
-	bool fwb, lpa2, ok;
+	bool fwb, lpa2;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	parse_args(argc, argv);
@@ -1011,7 +1199,7 @@ int main(int argc, char **argv)
 	if (!opt.seed)
 		opt.seed = ((uint64_t)time(NULL) << 32) ^ ((uint64_t)getpid() << 16) ^
 			   0x5332544553540000ULL;
-	expect_name = expected_memattr();
+	expect_name = resolve_memattr(opt.expect);
 	sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART: KVM_RUN gets EINTR */
 	sa.sa_sigaction = on_fatal;
 	sa.sa_flags = SA_SIGINFO;
@@ -1037,34 +1225,10 @@ int main(int argc, char **argv)
 	gp = (struct guest_params *)(v.ram + PARAM_OFF);
 	gp->bar_gpa = v.bar_gpa;
 	gp->count = touch_list(b.size, gp->offsets, touched);
+	gp->read_only = opt.read_only;
 
-	/* Clear the first words of every page, then plant word0 of touched ones. */
-	g_step = "writing the BAR through the vfio mapping";
-	for (i = 0; i < pages; i++) {
-		volatile uint64_t *w = b.map + i * SZ_4K / 8;
-
-		w[0] = w[1] = w[2] = 0;
-	}
-	for (i = 0; i < gp->count; i++) {
-		b.map[gp->offsets[i] / 8] = pattern(gp->offsets[i]);
-		sum += pattern(gp->offsets[i]);
-	}
-
-	set_core_reg(&v, offsetof(struct kvm_regs, regs.pc), RAM_GPA);
-	set_core_reg(&v, offsetof(struct kvm_regs, regs.regs[0]), RAM_GPA + PARAM_OFF);
 	t_run0 = now_ms();
-	g_step = "running the guest";
-	ok = run_to_mmio(&v, &addr, &data);
-	if (ok)
-		tap_result(addr == MMIO_GPA && data == sum,
-			   "dev %s bar%d: guest loads: MMIO write to 0x%" PRIx64
-			   " (expected 0x%" PRIx64 ") of sum 0x%" PRIx64 " (expected 0x%" PRIx64 ")",
-			   opt.bdf, opt.bar, addr, MMIO_GPA, data, sum);
-	if (ok && run_to_mmio(&v, &addr, &n))
-		tap_result(addr == MMIO_GPA + 8 && n == gp->count,
-			   "dev %s bar%d: guest touched %" PRIu64 " pages (expected %"
-			   PRIu64 ") at gpa 0x%" PRIx64, opt.bdf, opt.bar, n,
-			   (uint64_t)gp->count, v.bar_gpa);
+	guest_pass(&v, &b, gp, pages);
 	t_run1 = now_ms();
 
 	/* Stage-2 read-back while the VM exists; RAM first, as a control. */
@@ -1090,14 +1254,17 @@ int main(int argc, char **argv)
 	if (opt.same_leaves)
 		compare_leaves(e, pages);
 	t_peek = now_ms();
+	if (opt.live_in)
+		live_loop(&v, &b, gp, e, pages, fwb);
 
 	tap_diag("s2test-map dev=%s bar=%d size=0x%" PRIx64 " touched=%" PRIu64
 		 " L1=%" PRIu64 " L2=%" PRIu64 " L3=%" PRIu64 " unmapped=%" PRIu64
 		 " seen=%s expect=%s", opt.bdf, opt.bar, b.size, (uint64_t)gp->count,
 		 count_by_level[1], count_by_level[2], count_by_level[3], unmapped,
 		 seen[0] ? seen : "none", expect_name ? expect_name : "any");
-	tap_diag("s2test-pattern dev=%s bar=%d seed=0x%016" PRIx64 " pages=%" PRIu64,
-		 opt.bdf, opt.bar, opt.seed, (uint64_t)gp->count);
+	if (!opt.read_only)
+		tap_diag("s2test-pattern dev=%s bar=%d seed=0x%016" PRIx64 " pages=%" PRIu64,
+			 opt.bdf, opt.bar, opt.seed, (uint64_t)gp->count);
 	tap_diag("s2test-time dev=%s vfio_ms=%.1f run_ms=%.1f check_ms=%.1f total_ms=%.1f",
 		 opt.bdf, t_vfio - t0, t_run1 - t_run0, t_peek - t_run1, t_peek - t0);
 

@@ -12,8 +12,15 @@
 #     KVM_S2ATTR_TEST_SWAPPED_LAYOUT, as after a distro backport reordered
 #     it): the module writes nothing, says so once, and KVM's own attribute
 #     stays; no kernel warning.
+#  d. load order, with Debian's kmod and the package's modprobe.d file:
+#     "modprobe vfio_pci" loads kvm_s2attr first (softdep), and goes on with
+#     vfio_pci when kvm_s2attr refuses to load, which the tool then reports
+#     as configured but not loaded (exit 3, Prometheus).
+#  e. a BAR smaller than a page (ivshmem's 256-byte register BAR0): with the
+#     other device removed, so that nothing else shares its page, vfio-pci
+#     maps the whole page; the device's setting must reach that page.
 # Every listed device asks for the attribute stock KVM would not give.
-# e2e-blocks: 42
+# e2e-blocks: 72
 # shellcheck shell=sh disable=SC2154 # e2e_* come from the kernel command line
 S=/sys/kernel/kvm_s2attr
 KO=/e2e/kvm_s2attr.ko
@@ -114,3 +121,96 @@ else
 	e2e_pass "failclosed: no kernel warning, bug or stack dump"
 fi
 e2e_s2test "failclosed: after rmmod, small" "$small" --expect kernel-default
+
+# ------------------------------------------------------ d. load order ---
+# By path: busybox sh would run its own applets for bare names.
+KMOD=/e2e/kmod
+MODS=/lib/modules/$(uname -r)
+# fc_vfio_out: unbind the devices, unload vfio-pci (and vfio-pci-core).
+fc_vfio_out() {
+	for bdf in $(echo "$e2e_devs" | tr , ' '); do
+		[ ! -e "/sys/bus/pci/devices/$bdf/driver" ] ||
+			echo "$bdf" >"/sys/bus/pci/devices/$bdf/driver/unbind"
+	done
+	rmmod vfio_pci || return 1
+	! grep -q '^vfio_pci_core ' /proc/modules || rmmod vfio_pci_core
+}
+# fc_modline MOD: MOD's line number in /proc/modules (newest first), or 0.
+fc_modline() {
+	awk -v m="$1" '$1 == m { print NR; found = 1; exit } END { if (!found) print 0 }' /proc/modules
+}
+fc_has "order: modprobe is kmod's" "$($KMOD/modprobe --version 2>&1)" "^kmod version [0-9]+"
+e2e_check "order: vfio-pci unloaded, devices unbound" fc_vfio_out
+e2e_check "order: kvm_s2attr installed for modprobe (kmod depmod)" sh -c \
+	"mkdir -p $MODS/updates && cp $KO $MODS/updates/ && $KMOD/depmod -a"
+mkdir -p /etc/modprobe.d
+{ cat /e2e/kvm-s2attr.conf; echo "options kvm_s2attr devices=$small=$opp_set"; } >/etc/modprobe.d/kvm-s2attr.conf
+e2e_check "order: kmod modprobe vfio_pci" $KMOD/modprobe vfio_pci
+a=$(fc_modline kvm_s2attr)
+v=$(fc_modline vfio_pci)
+if [ "$a" -gt 0 ] && [ "$v" -gt 0 ] && [ "$a" -gt "$v" ]; then
+	e2e_pass "order: kvm_s2attr was loaded before vfio_pci"
+else
+	e2e_fail "order: kvm_s2attr was loaded before vfio_pci" "/proc/modules lines: kvm_s2attr $a, vfio_pci $v" "$(head -n 8 /proc/modules)"
+fi
+fc_eq "order: the options of modprobe.d applied" "$(cat $S/devices/"$small"/memattr 2>&1)" "$opp_set"
+for bdf in $(echo "$e2e_devs" | tr , ' '); do
+	e2e_check "order: dev $bdf bound to vfio-pci again" e2e_bind_vfio "$bdf"
+done
+e2e_s2test "order: loaded by the softdep, listed $opp_set, small" "$small" --expect "$opp"
+fc_eq "order: kvm-s2attr status exits 0" "$($T status >/dev/null 2>&1; echo $?)" 0
+e2e_check "order: rmmod kvm_s2attr" rmmod kvm_s2attr
+e2e_check "order: vfio-pci unloaded again" fc_vfio_out
+# Refused: a bad option.
+{ cat /e2e/kvm-s2attr.conf; echo "options kvm_s2attr devices=$small=bogus"; } >/etc/modprobe.d/kvm-s2attr.conf
+dmesg -c >/dev/null
+e2e_check "order: kvm_s2attr refuses, kmod modprobe vfio_pci still succeeds" $KMOD/modprobe vfio_pci
+fc_eq "order: kvm_s2attr is not loaded" "$(fc_modline kvm_s2attr)" 0
+fc_has "order: vfio_pci is loaded" "$(cat /proc/modules)" "^vfio_pci "
+fc_has "order: the refusal is in the kernel log" "$(dmesg | grep kvm_s2attr)" "kvm_s2attr: .*bogus"
+out=$($T status 2>&1)
+fc_eq "order: refused: kvm-s2attr status exits 3" "$?" 3
+fc_has "order: refused: status says configured but not loaded" "$out" \
+	"ERROR: kvm_s2attr is configured \(in /etc/modprobe.d/kvm-s2attr.conf\) but not loaded"
+fc_has "order: refused: prometheus configured_not_loaded 1" "$($T status --prometheus 2>&1)" \
+	'^kvm_s2attr_configured_not_loaded 1$'
+rm -f /etc/modprobe.d/kvm-s2attr.conf "$MODS/updates/kvm_s2attr.ko"
+$KMOD/depmod -a
+for bdf in $(echo "$e2e_devs" | tr , ' '); do
+	e2e_check "order: dev $bdf bound to vfio-pci at the end" e2e_bind_vfio "$bdf"
+done
+
+# ------------------------------------------- e. BAR smaller than a page ---
+# fc_bar0 BDF: BAR0's start and size, from sysfs, in bar0_start/bar0_size.
+fc_bar0() {
+	read -r bar0_start bar0_end _ <"/sys/bus/pci/devices/$1/resource"
+	bar0_size=$((bar0_end - bar0_start + 1))
+	bar0_start=$((bar0_start))
+	echo "$1: BAR0 at $(printf '%#x' $bar0_start), $bar0_size bytes"
+}
+sub=
+for bdf in $(echo "$e2e_devs" | tr , ' '); do
+	fc_bar0 "$bdf" >/dev/null
+	if [ "$bar0_size" -lt 4096 ] && [ $((bar0_start % 4096)) = 0 ]; then sub=$bdf; fi
+done
+others=$(echo "$e2e_devs" | tr , '\n' | grep -vx "$sub")
+if [ -n "$sub" ]; then
+	e2e_pass "subpage: $sub has a page-aligned BAR0 smaller than a page"
+	tap_diag "  $(fc_bar0 "$sub")"
+else
+	e2e_fail "subpage: a device has a page-aligned BAR0 smaller than a page" "$(for b in $(echo "$e2e_devs" | tr , ' '); do fc_bar0 "$b"; done)"
+	sub=$small
+fi
+e2e_check "subpage: the other device removed, so that BAR0 is alone in its page" sh -c \
+	"for b in $others; do echo \$b > /sys/bus/pci/devices/\$b/driver/unbind; echo 1 > /sys/bus/pci/devices/\$b/remove; done"
+e2e_check "subpage: insmod devices=$sub=$opp_set" insmod $KO "devices=$sub=$opp_set"
+fc_bar0 "$sub" >/dev/null
+fc_has "subpage: state shows BAR0 as its page" "$(cat $S/devices/"$sub"/state 2>&1)" \
+	" bar0=$(printf '%#x' $bar0_start)-$(printf '%#x' $((bar0_start + 4095)))( |\$)"
+e2e_s2test "subpage: listed $opp_set, bar0" "$sub" --bar 0 --read-only --expect "$opp"
+e2e_check "subpage: rmmod" rmmod kvm_s2attr
+e2e_s2test "subpage: after rmmod, KVM's own attribute, bar0" "$sub" --bar 0 --read-only --expect kernel-default
+e2e_check "subpage: rescan" sh -c "echo 1 > /sys/bus/pci/rescan"
+for bdf in $others; do
+	e2e_check "subpage: dev $bdf back and bound to vfio-pci" e2e_bind_vfio "$bdf"
+done
