@@ -59,7 +59,7 @@ E2E_QEMU ?= trixie
 # then, in protected mode and with kvm-arm.mode=none (5.16+) and on a
 # machine without EL2 (all), that the module refuses to load.
 e2e:
-	bash tests/e2e/run.sh --qemu $(E2E_QEMU) --scenarios "stock module robust tool failclosed"
+	bash tests/e2e/run.sh --qemu $(E2E_QEMU) --scenarios "stock module robust tool failclosed live"
 	bash tests/e2e/run.sh --qemu $(E2E_QEMU) --modes "protected none" \
 		--kernels "bookworm trixie sid" --scenarios refuse
 	bash tests/e2e/run.sh --qemu $(E2E_QEMU) --modes noel2 --scenarios refuse
@@ -78,7 +78,7 @@ bench:
 # KASAN and KFENCE (scripts/debug-kernel.config), built once and cached.
 debug-e2e:
 	bash tests/e2e/run.sh --qemu $(E2E_QEMU) --kernels debug \
-		--scenarios "stock module robust failclosed" \
+		--scenarios "stock module robust failclosed live" \
 		--append e2e_robust_conc_s=40
 
 check: host-setup unit fuzz style matrix e2e pkg-check

@@ -34,6 +34,7 @@
 #include "bar_table.h"
 #include "bdf.h"
 #include "devices.h"
+#include "live.h"
 
 struct s2attr_bar {
 	u64 start;
@@ -48,6 +49,9 @@ struct s2attr_entry {
 	u32 bdf;
 	enum s2attr_memattr memattr;
 	atomic64_t rewrites;
+	/* The last change's application to running guests, if any. */
+	bool applied_valid;
+	struct s2attr_live_result applied;
 	/* What PCI said when the snapshot was last built. */
 	bool present;
 	char driver[32];
@@ -262,6 +266,7 @@ static int s2attr_publish(struct pci_dev *event_dev, bool event_gone)
 	snap->owners[0].rewrites = &s2attr_default_rewrites;
 	list_for_each_entry(e, &s2attr_entries, node) {
 		snap->owners[owner].listed = true;
+		snap->owners[owner].bdf = e->bdf;
 		snap->owners[owner].memattr = e->memattr;
 		snap->owners[owner].rewrites = &e->rewrites;
 		for (i = 0; i < e->nr_bars; i++) {
@@ -382,6 +387,97 @@ static struct s2attr_entry *s2attr_find_kobj(struct kobject *kobj)
 	return NULL;
 }
 
+static struct s2attr_live_result s2attr_last_apply;
+static char s2attr_last_apply_what[S2ATTR_BDF_STRLEN];
+
+/*
+ * "[<what> ]<unix time> bars=<n> mappings=<n> ok|error <errno>", or
+ * "[<what> ]<unix time> unsupported": an application to running guests.
+ */
+static ssize_t s2attr_live_result_emit(char *buf, const char *what,
+				       const struct s2attr_live_result *res)
+{
+	const char *sep = what[0] ? " " : "";
+
+	if (res->err == -EOPNOTSUPP)
+		return sysfs_emit(buf, "%s%s%lld unsupported\n", what, sep,
+				  (long long)res->when);
+	if (res->err)
+		return sysfs_emit(buf, "%s%s%lld bars=%u mappings=%u error %d\n",
+				  what, sep, (long long)res->when, res->bars,
+				  res->mappings, res->err);
+	return sysfs_emit(buf, "%s%s%lld bars=%u mappings=%u ok\n", what, sep,
+			  (long long)res->when, res->bars, res->mappings);
+}
+
+/* Remember an application: as the device's last, and as the last of all. */
+static void s2attr_record_apply(const char *what, u32 bdf, bool listed,
+				const struct s2attr_live_result *res)
+{
+	struct s2attr_entry *e;
+
+	mutex_lock(&s2attr_devices_lock);
+	if (listed) {
+		e = s2attr_find(bdf);
+		if (e) {
+			e->applied = *res;
+			e->applied_valid = true;
+		}
+	}
+	s2attr_last_apply = *res;
+	strscpy(s2attr_last_apply_what, what, sizeof(s2attr_last_apply_what));
+	mutex_unlock(&s2attr_devices_lock);
+}
+
+/*
+ * After a change of bdf's entry, published: apply it to running guests.
+ * A kernel without a way to do so is not an error here (status says so);
+ * a failure is, though the new table already holds for new mappings.
+ */
+static int s2attr_apply_device(u32 bdf)
+{
+	struct s2attr_live_result res;
+	char name[S2ATTR_BDF_STRLEN];
+
+	s2attr_live_apply_bdf(bdf, &res);
+	s2attr_bdf_format(bdf, name);
+	s2attr_record_apply(name, bdf, true, &res);
+	if (res.err && res.err != -EOPNOTSUPP) {
+		pr_warn("%s: the change holds for new mappings, but running guests keep the old attribute: invalidation failed (%d)\n",
+			name, res.err);
+		return res.err;
+	}
+	return 0;
+}
+
+int s2attr_apply_all(const char *what)
+{
+	struct s2attr_live_result res;
+
+	s2attr_live_apply_all(&res);
+	s2attr_record_apply(what, 0, false, &res);
+	if (res.err && res.err != -EOPNOTSUPP) {
+		pr_warn("%s: the change holds for new mappings, but running guests keep the old attribute: invalidation failed (%d)\n",
+			what, res.err);
+		return res.err;
+	}
+	return 0;
+}
+
+ssize_t s2attr_last_apply_show(char *buf)
+{
+	ssize_t len;
+
+	mutex_lock(&s2attr_devices_lock);
+	if (!s2attr_last_apply_what[0])
+		len = sysfs_emit(buf, "never\n");
+	else
+		len = s2attr_live_result_emit(buf, s2attr_last_apply_what,
+					      &s2attr_last_apply);
+	mutex_unlock(&s2attr_devices_lock);
+	return len;
+}
+
 static ssize_t memattr_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
 {
@@ -401,6 +497,7 @@ static ssize_t memattr_store(struct kobject *kobj, struct kobj_attribute *attr,
 {
 	struct s2attr_entry *e;
 	enum s2attr_memattr memattr;
+	u32 bdf;
 	int err;
 
 	err = s2attr_memattr_parse(buf, count, &memattr);
@@ -409,7 +506,10 @@ static ssize_t memattr_store(struct kobject *kobj, struct kobj_attribute *attr,
 	mutex_lock(&s2attr_devices_lock);
 	e = s2attr_find_kobj(kobj);
 	err = e ? s2attr_entry_set_memattr(e, memattr) : -ENOENT;
+	bdf = e ? e->bdf : 0;
 	mutex_unlock(&s2attr_devices_lock);
+	if (!err)
+		err = s2attr_apply_device(bdf);
 	return err ? err : count;
 }
 
@@ -460,14 +560,32 @@ static ssize_t rewrites_show(struct kobject *kobj, struct kobj_attribute *attr,
 }
 
 
+static ssize_t applied_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	struct s2attr_entry *e;
+	ssize_t len = -ENOENT;
+
+	mutex_lock(&s2attr_devices_lock);
+	e = s2attr_find_kobj(kobj);
+	if (e && !e->applied_valid)
+		len = sysfs_emit(buf, "never\n");
+	else if (e)
+		len = s2attr_live_result_emit(buf, "", &e->applied);
+	mutex_unlock(&s2attr_devices_lock);
+	return len;
+}
+
 static struct kobj_attribute s2attr_memattr_attr = __ATTR_RW_MODE(memattr, 0644);
 static struct kobj_attribute s2attr_state_attr = __ATTR_RO(state);
 static struct kobj_attribute s2attr_rewrites_attr = __ATTR_RO(rewrites);
+static struct kobj_attribute s2attr_applied_attr = __ATTR_RO(applied);
 
 static struct attribute *s2attr_entry_attrs[] = {
 	&s2attr_memattr_attr.attr,
 	&s2attr_state_attr.attr,
 	&s2attr_rewrites_attr.attr,
+	&s2attr_applied_attr.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(s2attr_entry);
@@ -539,7 +657,9 @@ out:
 
 int s2attr_device_set(u32 bdf, enum s2attr_memattr memattr)
 {
-	return s2attr_device_add(bdf, memattr, true);
+	int err = s2attr_device_add(bdf, memattr, true);
+
+	return err ? err : s2attr_apply_device(bdf);
 }
 
 int s2attr_device_remove(u32 bdf)
@@ -557,7 +677,7 @@ int s2attr_device_remove(u32 bdf)
 		s2attr_entry_free(e);
 	}
 	mutex_unlock(&s2attr_entries_lock);
-	return e ? 0 : -ENOENT;
+	return e ? s2attr_apply_device(bdf) : -ENOENT;
 }
 
 static int s2attr_pci_notify(struct notifier_block *nb, unsigned long action,

@@ -17,6 +17,7 @@
  */
 struct s2attr_owner {
 	bool listed;
+	u32 bdf;			/* listed: the device's */
 	enum s2attr_memattr memattr;
 	atomic64_t *rewrites;
 };
@@ -42,5 +43,9 @@ int s2attr_devices_init(struct kobject *parent,
 void s2attr_devices_exit(void);
 int s2attr_device_set(u32 bdf, enum s2attr_memattr memattr);
 int s2attr_device_remove(u32 bdf);
+/* Apply a change that concerns every device (what: "default", "unload"). */
+int s2attr_apply_all(const char *what);
+/* The last application: "never", or "<what> <result>" (sysfs). */
+ssize_t s2attr_last_apply_show(char *buf);
 
 #endif /* KVM_S2ATTR_DEVICES_H */

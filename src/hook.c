@@ -31,6 +31,7 @@
 #include "devices.h"
 #include "hook.h"
 #include "ksym.h"
+#include "kvm_s2attr_trace.h"
 
 /* Does the function at func contain a direct call (BL) to target? */
 static bool s2attr_func_calls(unsigned long func, unsigned long size,
@@ -161,6 +162,9 @@ static noinline void s2attr_rewrite(struct s2attr_map_data_head *map, u64 size,
 	if (new != attr) {
 		WRITE_ONCE(map->attr, new);
 		atomic64_inc(counter);
+		trace_kvm_s2attr_rewrite(map->phys, size, owner->listed,
+					 owner->bdf, range->bar,
+					 (attr >> 2) & 0xf, (new >> 2) & 0xf);
 	}
 out:
 	rcu_read_unlock_sched_notrace();

@@ -20,6 +20,7 @@
 #include "devices.h"
 #include "hook.h"
 #include "host.h"
+#include "live.h"
 #include "params.h"
 
 /*
@@ -116,8 +117,10 @@ static ssize_t default_store(struct kobject *kobj, struct kobj_attribute *attr,
 	err = s2attr_default_parse(buf, count, &def);
 	if (err)
 		return err;
+	/* The hook reads it directly: published by this store. */
 	WRITE_ONCE(s2attr_default_memattr, def);
-	return count;
+	err = s2attr_apply_all("default");
+	return err ? err : count;
 }
 
 static ssize_t default_rewrites_show(struct kobject *kobj,
@@ -159,6 +162,21 @@ static ssize_t health_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return len;
 }
 
+/* How a change reaches running guests on this kernel, or "unsupported". */
+static ssize_t live_show(struct kobject *kobj, struct kobj_attribute *attr,
+			 char *buf)
+{
+	const char *mech = s2attr_live_mechanism();
+
+	return sysfs_emit(buf, "%s\n", mech ?: "unsupported");
+}
+
+static ssize_t last_apply_show(struct kobject *kobj,
+			       struct kobj_attribute *attr, char *buf)
+{
+	return s2attr_last_apply_show(buf);
+}
+
 static ssize_t kvm_mode_show(struct kobject *kobj, struct kobj_attribute *attr,
 			     char *buf)
 {
@@ -186,6 +204,8 @@ static struct kobj_attribute s2attr_health_attr = __ATTR_RO(health);
 static struct kobj_attribute s2attr_kvm_mode_attr = __ATTR_RO(kvm_mode);
 static struct kobj_attribute s2attr_fwb_attr = __ATTR_RO(fwb);
 static struct kobj_attribute s2attr_kernel_nc_attr = __ATTR_RO(kernel_nc);
+static struct kobj_attribute s2attr_live_attr = __ATTR_RO(live);
+static struct kobj_attribute s2attr_last_apply_attr = __ATTR_RO(last_apply);
 
 static struct attribute *s2attr_attrs[] = {
 	&s2attr_add_attr.attr,
@@ -197,6 +217,8 @@ static struct attribute *s2attr_attrs[] = {
 	&s2attr_kvm_mode_attr.attr,
 	&s2attr_fwb_attr.attr,
 	&s2attr_kernel_nc_attr.attr,
+	&s2attr_live_attr.attr,
+	&s2attr_last_apply_attr.attr,
 	NULL,
 };
 
@@ -345,8 +367,9 @@ free_entries:
 }
 
 /*
- * Stock behaviour for new mappings from here on; existing stage-2 entries
- * keep their attributes until KVM unmaps them.
+ * Stock behaviour from here on: for new mappings once the hook is off, and
+ * for running guests once their entries of vfio-pci BARs are dropped
+ * (where the kernel lets the module do that: see "live").
  */
 static void __exit s2attr_exit(void)
 {
@@ -354,6 +377,8 @@ static void __exit s2attr_exit(void)
 	sysfs_remove_group(s2attr_kobj, &s2attr_group);
 	s2attr_hook_stop();
 	s2attr_devices_exit();
+	if (s2attr_live_mechanism())
+		s2attr_apply_all("unload");
 	s2attr_kobj_remove();
 }
 

@@ -91,13 +91,18 @@ printf 'present vfio-pci bar0=0x10000000-0x100000ff bar2=0x8000000000-0x80000fff
 printf 'device\n' >"$S/devices/0000:0a:1f.7/memattr"
 printf '0\n' >"$S/devices/0000:0a:1f.7/rewrites"
 printf 'absent\n' >"$S/devices/0000:0a:1f.7/state"
+printf 'vfio-inode\n' >"$S/live"
+printf '0000:00:03.0 1700000000 bars=2 mappings=1 ok\n' >"$S/last_apply"
+printf '1700000000 bars=2 mappings=1 ok\n' >"$S/devices/0000:00:03.0/applied"
 
 t "loaded: status" 0 "${arm[@]}" -- status
 has "status: KVM mode" "KVM mode: +vhe" "$tmp/out"
 has "status: hook" "hook: +ftrace kvm_pgtable_walk" "$tmp/out"
 has "status: health ok" "health: +ok$" "$tmp/out"
-has "status: present device row" "^0000:00:03.0 +normal-nc +yes +vfio-pci +256 +bar0=0x10000000-0x100000ff bar2=0x8000000000-0x80000fffff$" "$tmp/out"
-has "status: absent device row" "^0000:0a:1f.7 +device +no +- +0 +-$" "$tmp/out"
+has "status: present device row" "^0000:00:03.0 +normal-nc +yes +vfio-pci +256 +ok +bar0=0x10000000-0x100000ff bar2=0x8000000000-0x80000fffff$" "$tmp/out"
+has "status: absent device row" "^0000:0a:1f.7 +device +no +- +0 +never +-$" "$tmp/out"
+has "status: live" "live: +vfio-inode \(changes reach running guests" "$tmp/out"
+has "status: last application" "last application: +0000:00:03.0 1700000000 bars=2 mappings=1 ok$" "$tmp/out"
 t "loaded: --json" 0 "${arm[@]}" -- status --json
 cp "$tmp/out" "$tmp/json"
 if awk -f "$here/json-check.awk" "$tmp/json" 2>"$tmp/err"; then ok "json: well-formed (json-check.awk)"; else nok "json: well-formed" "$(cat "$tmp/err")" "$(cat "$tmp/json")"; fi
@@ -110,12 +115,15 @@ assert d["loaded"] is True and d["supported"] is True, d
 assert d["kvm_mode"] == "vhe" and d["fwb"] is True and d["kernel_nc"] is False, d
 assert d["hook"] == "ftrace kvm_pgtable_walk" and d["default"] == "kernel" and d["default_rewrites"] == 7, d
 assert d["healthy"] is True and d["faults"] == [], d
+assert d["live"] == "vfio-inode" and d["last_apply"] == "0000:00:03.0 1700000000 bars=2 mappings=1 ok", d
 a, b = d["devices"]
 assert a == {"bdf": "0000:00:03.0", "memattr": "normal-nc", "present": True, "driver": "vfio-pci", "rewrites": 256,
              "overlap_bars": [], "bars": [{"bar": 0, "start": "0x10000000", "end": "0x100000ff"},
-                      {"bar": 2, "start": "0x8000000000", "end": "0x80000fffff"}]}, a
+                      {"bar": 2, "start": "0x8000000000", "end": "0x80000fffff"}],
+             "applied": {"result": "ok", "time": 1700000000, "bars": 2, "mappings": 1}}, a
 assert b == {"bdf": "0000:0a:1f.7", "memattr": "device", "present": False, "driver": None, "rewrites": 0,
-             "overlap_bars": [], "bars": []}, b
+             "overlap_bars": [], "bars": [],
+             "applied": {"result": "never", "time": None, "bars": None, "mappings": None}}, b
 PY
 t "loaded: --prometheus" 0 "${arm[@]}" -- status --prometheus
 for re in '^kvm_s2attr_loaded 1$' '^kvm_s2attr_supported 1$' '^kvm_s2attr_devices_listed 2$' \
@@ -124,6 +132,7 @@ for re in '^kvm_s2attr_loaded 1$' '^kvm_s2attr_supported 1$' '^kvm_s2attr_device
 	'^kvm_s2attr_device_present\{bdf="0000:00:03.0",driver="vfio-pci"\} 1$' \
 	'^kvm_s2attr_device_present\{bdf="0000:0a:1f.7",driver="-"\} 0$' \
 	'^kvm_s2attr_info\{kvm_mode="vhe",fwb="1",kernel_nc="0",hook="ftrace kvm_pgtable_walk",default="kernel"\} 1$' \
+	'^kvm_s2attr_live_supported 1$' '^kvm_s2attr_apply_failed\{bdf="0000:00:03.0"\} 0$' \
 	'^# TYPE kvm_s2attr_rewrites_total counter$'; do
 	has "prometheus: $re" "$re" "$tmp/out"
 done
@@ -140,11 +149,30 @@ t "overlap: status exits 1" 1 "${arm[@]}" -- status
 has "overlap: the BAR is marked" "^0000:00:03.0 .* bar2=0x8000000000-0x80000fffff bar0:OVERLAP$" "$tmp/out"
 has "overlap: says so" "^ERROR: BARs marked OVERLAP" "$tmp/out"
 t "overlap: --json exits 1" 1 "${arm[@]}" -- status --json
-has "overlap: json overlap_bars" '"bdf":"0000:00:03.0",.*"bars":\[\{"bar":2,[^]]*\],"overlap_bars":\[0\]\}' "$tmp/out"
+has "overlap: json overlap_bars" '"bdf":"0000:00:03.0",.*"bars":\[\{"bar":2,[^]]*\],"overlap_bars":\[0\],"applied":' "$tmp/out"
 t "overlap: --prometheus" 0 "${arm[@]}" -- status --prometheus
 has "overlap: prometheus" '^kvm_s2attr_bars_overlapping\{bdf="0000:00:03.0"\} 1$' "$tmp/out"
 has "overlap: prometheus, other device 0" '^kvm_s2attr_bars_overlapping\{bdf="0000:0a:1f.7"\} 0$' "$tmp/out"
 cp "$tmp/state" "$S/devices/0000:00:03.0/state"
+
+# A change that did not reach running guests: an error.
+printf '1700000001 bars=2 mappings=1 error -4\n' >"$S/devices/0000:00:03.0/applied"
+t "apply failed: status exits 1" 1 "${arm[@]}" -- status
+has "apply failed: the row says error" "^0000:00:03.0 +normal-nc +yes +vfio-pci +256 +error " "$tmp/out"
+has "apply failed: says so" "^ERROR: the last change of devices marked APPLIED error did not reach running guests" "$tmp/out"
+t "apply failed: --json exits 1" 1 "${arm[@]}" -- status --json
+has "apply failed: json" '"applied":\{"result":"error","time":1700000001,"bars":2,"mappings":1\}' "$tmp/out"
+t "apply failed: --prometheus" 0 "${arm[@]}" -- status --prometheus
+has "apply failed: prometheus" '^kvm_s2attr_apply_failed\{bdf="0000:00:03.0"\} 1$' "$tmp/out"
+printf '1700000000 unsupported\n' >"$S/devices/0000:00:03.0/applied"
+printf 'unsupported\n' >"$S/live"
+t "live unsupported: status exits 0" 0 "${arm[@]}" -- status
+has "live unsupported: the row says unsupported" "^0000:00:03.0 +normal-nc +yes +vfio-pci +256 +unsupported " "$tmp/out"
+has "live unsupported: status says running guests keep theirs" "live: +unsupported \(changes reach new mappings only; running guests keep theirs until restarted\)" "$tmp/out"
+t "live unsupported: --prometheus" 0 "${arm[@]}" -- status --prometheus
+has "live unsupported: prometheus" '^kvm_s2attr_live_supported 0$' "$tmp/out"
+printf '1700000000 bars=2 mappings=1 ok\n' >"$S/devices/0000:00:03.0/applied"
+printf 'vfio-inode\n' >"$S/live"
 
 # A loaded module that is not doing what it says: an error everywhere.
 printf '%s\n' "hook-not-armed: the kprobe hook on kvm_pgtable_walk is not in the kernel's text" \

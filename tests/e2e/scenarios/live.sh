@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: GPL-2.0
+# Live: a change reaches guests that are already running. s2test keeps a
+# VM over a BAR (--live) while the host changes the device's attribute
+# with the tool, many times, then unsets it, changes the default both
+# ways and unloads the module. After each change, read back from stage 2,
+# no leaf of the BAR has another attribute than the new one; after the
+# guest's next pass every touched page has it, with the data the guest
+# left. On a kernel where the module cannot apply a change to running
+# guests (sysfs "live" says "unsupported"), the same steps check that it
+# says so, and that the leaves indeed keep the attribute they had.
+# First, the trace events: a new mapping rewritten (kvm_s2attr_rewrite,
+# MemAttr codes from the architecture) and an application
+# (kvm_s2attr_apply).
+# e2e-blocks: 18
+# shellcheck shell=sh disable=SC2154 # e2e_* come from the kernel command line
+S=/sys/kernel/kvm_s2attr
+KO=/e2e/kvm_s2attr.ko
+T=/sbin/kvm-s2attr
+stock=$(e2e_stock_attr)
+opp=$(e2e_other_attr "$stock")
+
+lv_eq() {
+	if [ "$2" = "$3" ]; then
+		e2e_pass "$1"
+	else
+		e2e_fail "$1" "got '$2', want '$3'"
+	fi
+}
+
+# lv_change WANT CMD...: run the tool, then tell s2test what stage 2 must
+# show now, and wait until it has checked. Tool failures go to /tmp/lv.err.
+lv_change() {
+	want=$1
+	shift
+	if ! out=$("$T" "$@" 2>&1); then
+		echo "kvm-s2attr $*: exit $?: $out" >>/tmp/lv.err
+	elif [ "$live" = unsupported ]; then
+		case $out in
+		*"running guests keep"*) ;;
+		*) echo "kvm-s2attr $*: does not say running guests keep the old attribute: $out" >>/tmp/lv.err ;;
+		esac
+	else
+		case $out in
+		*"running guests"*"next access"* | *"default:"*) ;;
+		*) echo "kvm-s2attr $*: does not say it reached running guests: $out" >>/tmp/lv.err ;;
+		esac
+	fi
+	lv_step "$want"
+}
+
+# lv_step WANT: one epoch of s2test --live.
+lv_step() {
+	if [ "$live" = unsupported ]; then
+		echo "keep $stock" >&5
+	else
+		echo "expect $1" >&5
+	fi
+	read -r ack <&6 || echo "s2test gave no acknowledgement after '$1'" >>/tmp/lv.err
+}
+
+# lv_run NAME BDF FLIPS: s2test --live over BDF's BAR2 through FLIPS
+# changes of its attribute, unset, default device and kernel, and (last)
+# the module's unload. Two blocks: s2test's, and the tool's.
+lv_run() {
+	name=$1 dev=$2 flips=$3
+	: >/tmp/lv.err
+	rm -f /tmp/lv.in /tmp/lv.out
+	mkfifo /tmp/lv.in /tmp/lv.out
+	$S2TEST --live /tmp/lv.in,/tmp/lv.out "$dev" --expect kernel-default >/tmp/lv.tap 2>&1 &
+	pid=$!
+	exec 5>/tmp/lv.in 6</tmp/lv.out
+	i=1
+	while [ $i -le "$flips" ]; do
+		if [ $((i % 2)) = 1 ]; then a=$opp; else a=$stock; fi
+		lv_change "$a" set "$dev" "$(e2e_setting "$a")"
+		i=$((i + 1))
+	done
+	lv_change "$stock" unset "$dev"
+	lv_change device-ngnre default device
+	lv_change "$stock" default kernel
+	lv_change "$opp" set "$dev" "$(e2e_setting "$opp")"
+	applied=$(cat "$S/devices/$dev/applied" 2>&1)
+	rmmod kvm_s2attr || echo "rmmod failed" >>/tmp/lv.err
+	lv_step "$stock"
+	echo quit >&5
+	exec 5>&- 6<&-
+	wait $pid
+	echo "e2e: s2test $name: exit $?, $(grep -c '^ok' /tmp/lv.tap) ok, $(grep -c '^not ok' /tmp/lv.tap) not ok"
+	tap_diag "e2e-block $name"
+	cat /tmp/lv.tap >&3
+	if [ -s /tmp/lv.err ]; then
+		e2e_fail "$name: every change by the tool succeeded and said where it applies" "$(cat /tmp/lv.err)"
+	else
+		e2e_pass "$name: every change by the tool succeeded and said where it applies"
+	fi
+	if [ "$live" = unsupported ]; then
+		lv_eq "$name: the device's last application says unsupported" \
+			"$(echo "$applied" | sed 's/^[0-9]* //')" unsupported
+	else
+		if echo "$applied" | grep -Eq '^[0-9]+ bars=[1-9][0-9]* mappings=[1-9][0-9]* ok$'; then
+			e2e_pass "$name: the device's last application dropped its mappings: $applied"
+		else
+			e2e_fail "$name: the device's last application dropped its mappings" "applied: $applied"
+		fi
+	fi
+	e2e_check "$name: insmod again" insmod $KO
+}
+
+e2e_check "live: insmod" insmod $KO
+live=$(cat $S/live 2>&1)
+case $live in
+vfio-inode | unsupported) e2e_pass "live: sysfs live says how: $live" ;;
+*) e2e_fail "live: sysfs live says how" "got '$live'" ;;
+esac
+if e2e_kernel_at_least 6 10; then want_live=vfio-inode; else want_live=unsupported; fi
+lv_eq "live: this kernel's way to reach running guests" "$live" "$want_live"
+# ------------------------------------------------------- trace events ---
+TR=/sys/kernel/tracing
+code() { if [ "$1" = normal-nc ]; then echo 0x5; else echo 0x1; fi; }
+e2e_check "live: trace: kvm_s2attr events enabled" sh -c \
+	"{ [ -d $TR/events ] || mount -t tracefs nodev $TR; } && echo > $TR/trace && echo 1 > $TR/events/kvm_s2attr/enable"
+e2e_check "live: trace: set $e2e_dev_small $(e2e_setting "$opp")" $T set "$e2e_dev_small" "$(e2e_setting "$opp")"
+e2e_s2test "live: trace: listed $opp, small" "$e2e_dev_small" --expect "$opp"
+echo 0 > $TR/events/kvm_s2attr/enable
+cat $TR/trace >/tmp/lv.trace
+want="kvm_s2attr_rewrite: phys=0x[0-9a-f]+ size=0x1000 dev=$e2e_dev_small bar=2 memattr=$(code "$stock")->$(code "$opp")\$"
+if grep -Eq "$want" /tmp/lv.trace; then
+	e2e_pass "live: trace: a rewrite event per mapping ($(grep -c kvm_s2attr_rewrite /tmp/lv.trace) events)"
+else
+	e2e_fail "live: trace: a rewrite event per mapping" "no line matches /$want/ in:" "$(grep -v '^#' /tmp/lv.trace | head -n 5)"
+fi
+if [ "$live" = unsupported ]; then err=-95; else err=0; fi
+want="kvm_s2attr_apply: dev=$e2e_dev_small bars=[0-9]+ mappings=[0-9]+ err=$err\$"
+if grep -Eq "$want" /tmp/lv.trace; then
+	e2e_pass "live: trace: the set's application event (err=$err)"
+else
+	e2e_fail "live: trace: the set's application event" "no line matches /$want/ in:" "$(grep kvm_s2attr_apply /tmp/lv.trace | head -n 5)"
+fi
+e2e_check "live: trace: unset $e2e_dev_small" $T unset "$e2e_dev_small"
+
+# ------------------------------------------------- changes while running ---
+lv_run "live: small" "$e2e_dev_small" "${e2e_live_flips:-20}"
+lv_run "live: big" "$e2e_dev_big" 4
+e2e_check "live: rmmod" rmmod kvm_s2attr
