@@ -21,6 +21,7 @@
 
 #include <linux/device.h>
 #include <linux/fs.h>
+#include <linux/kallsyms.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
@@ -29,6 +30,7 @@
 
 #include "bar_table.h"
 #include "bdf.h"
+#include "ksym.h"
 #include "kvm_s2attr_trace.h"
 #include "live.h"
 
@@ -39,12 +41,24 @@ static u32 s2attr_pci_bdf(struct pci_dev *pdev)
 			  pdev->devfn);
 }
 
-#ifdef KVM_S2ATTR_HAVE_VFIO_DEVICE_INODE
+#if defined(KVM_S2ATTR_HAVE_VFIO_DEVICE_INODE) || \
+	defined(KVM_S2ATTR_HAVE_VFIO_PCI_CORE_VMA_LIST)
+#define S2ATTR_LIVE 1
 #include <linux/vfio_pci_core.h>
 
 /* One application at a time: they only ever wait for one another. */
 static DEFINE_MUTEX(s2attr_live_lock);
 
+/* pdev's vfio-pci-core device: its drivers must make it their drvdata. */
+static struct vfio_pci_core_device *s2attr_vfio_core(struct pci_dev *pdev)
+{
+	struct vfio_pci_core_device *vdev = dev_get_drvdata(&pdev->dev);
+
+	return vdev && vdev->pdev == pdev ? vdev : NULL;
+}
+#endif
+
+#ifdef KVM_S2ATTR_HAVE_VFIO_DEVICE_INODE
 const char *s2attr_live_mechanism(void)
 {
 	return "vfio-inode";
@@ -77,12 +91,11 @@ static u32 s2attr_count_mappings(struct address_space *mapping,
  */
 static int s2attr_live_zap(struct pci_dev *pdev, struct s2attr_live_result *res)
 {
-	struct vfio_pci_core_device *vdev = dev_get_drvdata(&pdev->dev);
+	struct vfio_pci_core_device *vdev = s2attr_vfio_core(pdev);
 	struct address_space *mapping;
 	int i;
 
-	/* vfio-pci-core requires its drivers to make it their drvdata. */
-	if (!vdev || vdev->pdev != pdev || !vdev->vdev.inode)
+	if (!vdev || !vdev->vdev.inode)
 		return -ENODEV;
 	mapping = vdev->vdev.inode->i_mapping;
 	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
@@ -99,7 +112,58 @@ static int s2attr_live_zap(struct pci_dev *pdev, struct s2attr_live_result *res)
 	}
 	return 0;
 }
+#elif defined(KVM_S2ATTR_HAVE_VFIO_PCI_CORE_VMA_LIST)
+const char *s2attr_live_mechanism(void)
+{
+	return "vfio-zap";
+}
 
+/*
+ * v5.15 to v6.9: vfio-pci-core keeps the VMAs it has mapped a device in on
+ * vma_list and maps them on fault only while listed. Its own zap (what it
+ * does before a reset: not exported, found by name, checked to be in
+ * vfio_pci_core) unmaps and unlists them all, which fires the mmu
+ * notifiers; the next fault lists and maps them again. Zapping them behind
+ * its back would leave them listed but empty, and KVM unable to fault
+ * them in. Called under the device lock, so the driver, and with it
+ * vfio_pci_core, stays loaded.
+ */
+static int s2attr_live_zap(struct pci_dev *pdev, struct s2attr_live_result *res)
+{
+	struct vfio_pci_core_device *vdev = s2attr_vfio_core(pdev);
+	void (*zap_and_lock)(struct vfio_pci_core_device *vdev);
+	char where[KSYM_SYMBOL_LEN];
+	struct list_head *node;
+	unsigned long addr;
+	int i;
+
+	if (!vdev)
+		return -ENODEV;
+	addr = s2attr_ksym_lookup("vfio_pci_zap_and_down_write_memory_lock");
+	if (!addr)
+		return -ENOENT;
+	snprintf(where, sizeof(where), "%pS", (void *)addr);
+	if (!strstr(where, "[vfio_pci_core]")) {
+		pr_warn_once("vfio_pci_zap_and_down_write_memory_lock is %s, not in vfio_pci_core: not applying changes to running guests\n",
+			     where);
+		return -ENOENT;
+	}
+	zap_and_lock = (void *)addr;
+	mutex_lock(&vdev->vma_lock);
+	list_for_each(node, &vdev->vma_list)
+		res->mappings++;
+	mutex_unlock(&vdev->vma_lock);
+	zap_and_lock(vdev);
+	up_write(&vdev->memory_lock);
+	for (i = 0; i < PCI_STD_NUM_BARS; i++)
+		if (pci_resource_len(pdev, i) &&
+		    (pci_resource_flags(pdev, i) & IORESOURCE_MEM))
+			res->bars++;
+	return 0;
+}
+#endif
+
+#ifdef S2ATTR_LIVE
 int s2attr_live_apply(struct pci_dev *pdev, struct s2attr_live_result *res)
 {
 	struct device_driver *drv;
