@@ -213,7 +213,8 @@ int s2attr_live_apply_bdf(u32 bdf, struct s2attr_live_result *res)
 		/* Nothing there: no guest can have it mapped. */
 		memset(res, 0, sizeof(*res));
 		res->when = ktime_get_real_seconds();
-		return 0;
+		res->err = s2attr_live_mechanism() ? 0 : -EOPNOTSUPP;
+		return res->err;
 	}
 	err = s2attr_live_apply(pdev, res);
 	pci_dev_put(pdev);

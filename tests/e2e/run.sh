@@ -572,7 +572,7 @@ fi
 emit "# QEMU: $("$qemu_bin" --version | head -n 1)${accel[*]:+, ${accel[*]}}"
 mkdir -p "$BUILD"
 # s2test is kernel independent: one static binary for all boots.
-aarch64-linux-gnu-gcc -O2 -static -Wall -Werror -o "$BUILD/s2test" "$here/s2test.c" ||
+aarch64-linux-gnu-gcc -O2 -static -pthread -Wall -Werror -o "$BUILD/s2test" "$here/s2test.c" ||
 	die "cannot build s2test"
 
 for suite in $kernels; do

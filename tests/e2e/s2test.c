@@ -24,7 +24,11 @@
  * Output is TAP (plan at the end). Test names carry no kernel/mode: the host
  * harness prefixes them. Exit status: 0 all passed, 1 a test failed, 2 usage.
  *
- * Build: aarch64-linux-gnu-gcc -O2 -static -Wall -o s2test s2test.c
+ * With --live, the VM then stays: its vCPUs keep storing and reading back
+ * sequence numbers on the touched pages while a scenario changes the BAR's
+ * attribute, and s2test checks stage 2 after each change (see live_loop()).
+ *
+ * Build: aarch64-linux-gnu-gcc -O2 -static -pthread -Wall -o s2test s2test.c
  */
 #define _GNU_SOURCE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -33,6 +37,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -60,6 +65,9 @@
 #define RAM_SIZE	UINT64_C(0x100000)
 #define PARAM_OFF	UINT64_C(0x1000)	/* struct guest_params in RAM */
 #define MMIO_GPA	UINT64_C(0x20000000)	/* unmapped: every access exits */
+#define LIVE_CODE_OFF	UINT64_C(0x800)		/* --live: the vCPUs' loop */
+#define STOP_OFF	UINT64_C(0xff8)		/* --live: 1 = stop after this pass */
+#define MAX_VCPUS	8
 #define BAR_GPA_BASE	UINT64_C(0x100000000)	/* + (BAR PA mod 1 GiB) */
 #define MAX_PAGES	((RAM_SIZE - PARAM_OFF) / 8 - 3)
 
@@ -276,6 +284,50 @@ __asm__(
 	"guest_end:\n"
 	".popsection\n");
 
+/*
+ * --live, on every vCPU: x0 = GPA of struct guest_params, x1 = this vCPU's
+ * index, x2 = number of vCPUs, x3 = GPA of the stop flag. Pass seq = 1, 2,
+ * ...: for every offset j = x1, x1 + x2, ... store (seq << 32 | j) to word
+ * 3 of the page and load it back; a different value is reported (MMIO+16
+ * what was stored, MMIO+40 what came back). After each pass: seq to
+ * MMIO+24; if the stop flag is set, seq to MMIO+32 and spin. Words 0-2
+ * (s2test's pattern) are left alone.
+ */
+extern const uint32_t guest_live_start[], guest_live_end[];
+__asm__(
+	".pushsection .rodata\n"
+	".balign 4\n"
+	".global guest_live_start\n.global guest_live_end\n"
+	"guest_live_start:\n"
+	"	ldr	x4, [x0]\n"
+	"	ldr	x5, [x0, #8]\n"
+	"	add	x6, x0, #24\n"
+	"	movz	x10, #0x2000, lsl #16\n"
+	"	mov	x7, #1\n"
+	"1:	mov	x8, x1\n"
+	"2:	cmp	x8, x5\n"
+	"	b.hs	4f\n"
+	"	ldr	x9, [x6, x8, lsl #3]\n"
+	"	add	x9, x4, x9\n"
+	"	orr	x11, x8, x7, lsl #32\n"
+	"	str	x11, [x9, #24]\n"
+	"	ldr	x12, [x9, #24]\n"
+	"	cmp	x12, x11\n"
+	"	b.eq	3f\n"
+	"	str	x11, [x10, #16]\n"
+	"	str	x12, [x10, #40]\n"
+	"3:	add	x8, x8, x2\n"
+	"	b	2b\n"
+	"4:	str	x7, [x10, #24]\n"
+	"	ldr	x13, [x3]\n"
+	"	cbnz	x13, 5f\n"
+	"	add	x7, x7, #1\n"
+	"	b	1b\n"
+	"5:	str	x7, [x10, #32]\n"
+	"6:	b	6b\n"
+	"guest_live_end:\n"
+	".popsection\n");
+
 /* --------------------------------------------------------- options -- */
 
 enum touch { TOUCH_AUTO, TOUCH_ALL, TOUCH_SPARSE };
@@ -296,7 +348,8 @@ static struct {
 	const char *same_leaves;	/* --same-leaves FILE */
 	const char *live_in;	/* --live IN,OUT: commands in, acks out */
 	const char *live_out;
-} opt = { .bar = 2, .expect = "any", .timeout_s = 60 };
+	int vcpus;		/* --vcpus: how many run the --live loop */
+} opt = { .bar = 2, .expect = "any", .timeout_s = 60, .vcpus = 1 };
 
 static void usage(const char *argv0)
 {
@@ -327,7 +380,9 @@ static void usage(const char *argv0)
 		"                   attribute, and after one more guest pass every\n"
 		"                   touched page has ATTR; \"keep ATTR\": every leaf\n"
 		"                   still has ATTR, also after the pass; \"quit\".\n"
-		"                   Each command is acknowledged on FIFO OUT\n"
+		"                   Each command is acknowledged on FIFO OUT. Meanwhile\n"
+		"                   --vcpus N (default 1, at most 8) vCPUs store and\n"
+		"                   read back a sequence number on every touched page\n"
 		"  --selftest       only check the MemAttr decoder's table\n"
 		"  --hold-vm        only create an empty VM and keep it until killed\n",
 		argv0);
@@ -346,6 +401,7 @@ static void parse_args(int argc, char **argv)
 		{ "hold-vm", no_argument, NULL, 'H' },
 		{ "read-only", no_argument, NULL, 'R' },
 		{ "live", required_argument, NULL, 'L' },
+		{ "vcpus", required_argument, NULL, 'V' },
 		{ "align", required_argument, NULL, 'a' },
 		{ "levels", required_argument, NULL, 'l' },
 		{ "save-leaves", required_argument, NULL, 'w' },
@@ -387,6 +443,11 @@ static void parse_args(int argc, char **argv)
 			break;
 		case 'R':
 			opt.read_only = true;
+			break;
+		case 'V':
+			opt.vcpus = atoi(optarg);
+			if (opt.vcpus < 1 || opt.vcpus > MAX_VCPUS)
+				usage(argv[0]);
 			break;
 		case 'L': {
 			char *comma = strchr(optarg, ',');
@@ -598,8 +659,10 @@ static void bar_open(struct bar *b)
 /* -------------------------------------------------------------- KVM -- */
 
 struct vm {
-	int kvm, vm, vcpu;
+	int kvm, vm, vcpu;	/* vcpu, run: the first vCPU's */
 	struct kvm_run *run;
+	int vcpus[MAX_VCPUS];
+	struct kvm_run *runs[MAX_VCPUS];
 	uint8_t *ram;
 	uint64_t bar_gpa;
 };
@@ -637,7 +700,7 @@ static void vm_create(struct vm *v, struct bar *b)
 {
 	struct kvm_userspace_memory_region m0 = { .slot = 0 }, m1 = { .slot = 1 };
 	struct kvm_vcpu_init init;
-	int runsz;
+	int runsz, i;
 
 	v->kvm = open("/dev/kvm", O_RDWR);
 	if (v->kvm < 0)
@@ -650,6 +713,8 @@ static void vm_create(struct vm *v, struct bar *b)
 	if (v->ram == MAP_FAILED)
 		bail("mmap guest RAM");
 	memcpy(v->ram, guest_start, (char *)guest_end - (char *)guest_start);
+	memcpy(v->ram + LIVE_CODE_OFF, guest_live_start,
+	       (char *)guest_live_end - (char *)guest_live_start);
 	__builtin___clear_cache((char *)v->ram, (char *)v->ram + RAM_SIZE);
 
 	m0.guest_phys_addr = RAM_GPA;
@@ -665,21 +730,26 @@ static void vm_create(struct vm *v, struct bar *b)
 	if (ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &m1))
 		bail("KVM_SET_USER_MEMORY_REGION bar gpa 0x%" PRIx64, v->bar_gpa);
 
-	v->vcpu = ioctl(v->vm, KVM_CREATE_VCPU, 0);
-	if (v->vcpu < 0)
-		bail("KVM_CREATE_VCPU");
 	runsz = ioctl(v->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	v->run = mmap(NULL, runsz, PROT_READ | PROT_WRITE, MAP_SHARED, v->vcpu, 0);
-	if (v->run == MAP_FAILED)
-		bail("mmap kvm_run");
 	memset(&init, 0, sizeof(init));
 	if (ioctl(v->vm, KVM_ARM_PREFERRED_TARGET, &init))
 		bail("KVM_ARM_PREFERRED_TARGET");
-	if (ioctl(v->vcpu, KVM_ARM_VCPU_INIT, &init))
-		bail("KVM_ARM_VCPU_INIT");
+	for (i = 0; i < opt.vcpus; i++) {
+		v->vcpus[i] = ioctl(v->vm, KVM_CREATE_VCPU, i);
+		if (v->vcpus[i] < 0)
+			bail("KVM_CREATE_VCPU %d", i);
+		v->runs[i] = mmap(NULL, runsz, PROT_READ | PROT_WRITE, MAP_SHARED,
+				  v->vcpus[i], 0);
+		if (v->runs[i] == MAP_FAILED)
+			bail("mmap kvm_run %d", i);
+		if (ioctl(v->vcpus[i], KVM_ARM_VCPU_INIT, &init))
+			bail("KVM_ARM_VCPU_INIT %d", i);
+	}
+	v->vcpu = v->vcpus[0];
+	v->run = v->runs[0];
 }
 
-static void set_core_reg(struct vm *v, size_t off, uint64_t val)
+static void set_vcpu_reg(int vcpu, size_t off, uint64_t val)
 {
 	struct kvm_one_reg reg = {
 		.id = KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE |
@@ -687,8 +757,29 @@ static void set_core_reg(struct vm *v, size_t off, uint64_t val)
 		.addr = (uintptr_t)&val,
 	};
 
-	if (ioctl(v->vcpu, KVM_SET_ONE_REG, &reg))
+	if (ioctl(vcpu, KVM_SET_ONE_REG, &reg))
 		bail("KVM_SET_ONE_REG 0x%zx", off);
+}
+
+static void set_core_reg(struct vm *v, size_t off, uint64_t val)
+{
+	set_vcpu_reg(v->vcpu, off, val);
+}
+
+/*
+ * Before moving a vCPU's PC: KVM completes an MMIO exit at the next
+ * KVM_RUN by stepping over the instruction, which would then be the first
+ * one at the new PC. Complete it now, without entering the guest.
+ */
+static void vcpu_settle(int vcpu, struct kvm_run *run)
+{
+	if (run->exit_reason != KVM_EXIT_MMIO)
+		return;
+	run->immediate_exit = 1;
+	if (!ioctl(vcpu, KVM_RUN, 0) || errno != EINTR)
+		bail("KVM_RUN with immediate_exit did not return EINTR");
+	run->immediate_exit = 0;
+	run->exit_reason = KVM_EXIT_INTR;
 }
 
 /* Run until the next MMIO write; returns false (after a TAP failure) if not. */
@@ -1051,6 +1142,7 @@ static bool guest_pass(struct vm *v, struct bar *b, struct guest_params *gp,
 		sum += pattern(gp->offsets[i]);
 	}
 
+	vcpu_settle(v->vcpu, v->run);
 	set_core_reg(v, offsetof(struct kvm_regs, regs.pc), RAM_GPA);
 	set_core_reg(v, offsetof(struct kvm_regs, regs.regs[0]), RAM_GPA + PARAM_OFF);
 	g_step = "running the guest";
@@ -1106,23 +1198,154 @@ static void live_count(const struct s2peek_entry *e, uint64_t pages, bool fwb,
 }
 
 /*
- * --live: keep the VM and follow the scenario's commands, one epoch each.
- * "expect ATTR" (the host has just changed the attribute and says the
- * change applies to running guests): no leaf keeps another attribute, and
- * after the next guest pass every touched page has ATTR. "keep ATTR" (a
- * kernel that cannot apply it): every leaf still has the old one, also
- * after the pass. Each epoch ends with "done N" on the acknowledgement FIFO.
+ * --live: the vCPUs, each in a thread of its own running the live loop
+ * (guest_live_start) until the stop flag; what they report.
+ */
+struct live_vcpu {
+	struct vm *v;
+	int idx;
+	pthread_t thread;
+	uint64_t progress;	/* last pass completed (atomic) */
+	uint64_t final;		/* the pass it stopped after */
+	uint64_t mismatches, bad_stored, bad_loaded;
+	int done;		/* atomic: stopped, or failed */
+	int err;		/* KVM_RUN's errno, or -1: an unexpected exit */
+	unsigned int exit_reason;
+};
+
+static void *live_vcpu_thread(void *arg)
+{
+	struct live_vcpu *c = arg;
+	struct kvm_run *r = c->v->runs[c->idx];
+	uint64_t data;
+
+	for (;;) {
+		if (ioctl(c->v->vcpus[c->idx], KVM_RUN, 0)) {
+			if (errno == EINTR)
+				continue;
+			c->err = errno;
+			break;
+		}
+		if (r->exit_reason != KVM_EXIT_MMIO || !r->mmio.is_write ||
+		    r->mmio.len != 8) {
+			c->err = -1;
+			c->exit_reason = r->exit_reason;
+			break;
+		}
+		memcpy(&data, r->mmio.data, 8);
+		switch (r->mmio.phys_addr - MMIO_GPA) {
+		case 16:
+			c->bad_stored = data;
+			break;
+		case 40:
+			c->bad_loaded = data;
+			__atomic_add_fetch(&c->mismatches, 1, __ATOMIC_RELEASE);
+			break;
+		case 24:
+			__atomic_store_n(&c->progress, data, __ATOMIC_RELEASE);
+			break;
+		case 32:
+			c->final = data;
+			__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
+			return NULL;
+		default:
+			c->err = -1;
+			c->exit_reason = r->exit_reason;
+			goto out;
+		}
+	}
+out:
+	__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static struct live_vcpu live_vcpus[MAX_VCPUS];
+
+/* Wait until every vCPU completed pass progress[i] + passes; false on timeout. */
+static bool live_wait(const uint64_t *from, uint64_t passes)
+{
+	double t_end = now_ms() + opt.timeout_s * 1e3;
+	int i;
+
+	for (i = 0; i < opt.vcpus; i++)
+		while (__atomic_load_n(&live_vcpus[i].progress, __ATOMIC_ACQUIRE) <
+		       from[i] + passes) {
+			if (__atomic_load_n(&live_vcpus[i].done, __ATOMIC_ACQUIRE) ||
+			    now_ms() > t_end)
+				return false;
+			usleep(1000);
+		}
+	return true;
+}
+
+/* One test: no vCPU failed or saw a mismatch so far. */
+static bool live_vcpus_ok(const char *when)
+{
+	uint64_t mismatches = 0;
+	bool ok = true;
+	int i;
+
+	for (i = 0; i < opt.vcpus; i++) {
+		struct live_vcpu *c = &live_vcpus[i];
+		uint64_t m = __atomic_load_n(&c->mismatches, __ATOMIC_ACQUIRE);
+
+		if (m)
+			tap_defer("  vCPU %d: %" PRIu64 " read-back mismatches, last stored 0x%016"
+				  PRIx64 ", loaded 0x%016" PRIx64, i, m, c->bad_stored, c->bad_loaded);
+		if (c->err)
+			tap_defer("  vCPU %d: KVM_RUN %s (errno %d, exit reason %u)", i,
+				  c->err > 0 ? "failed" : "exited unexpectedly", c->err,
+				  c->exit_reason);
+		mismatches += m;
+		ok = ok && !m && !c->err;
+	}
+	return tap_result(ok, "live: %s: %d vCPUs, KVM_RUN never failed, %" PRIu64
+			  " read-back mismatches", when, opt.vcpus, mismatches);
+}
+
+/*
+ * --live: keep the VM and follow the scenario's commands, one epoch each,
+ * while the vCPUs keep storing and reading back sequence numbers on every
+ * touched page. "expect ATTR" (the host has just changed the attribute
+ * and says the change applies to running guests): no leaf keeps another
+ * attribute, and after every vCPU's next full pass every touched page has
+ * ATTR. "keep ATTR" (a kernel that cannot apply it): every leaf still has
+ * the old one, also then. Each epoch ends with "done N" on the
+ * acknowledgement FIFO. On "quit", the vCPUs stop after a pass and every
+ * touched page must hold its owner's last sequence number.
  */
 static void live_loop(struct vm *v, struct bar *b, struct guest_params *gp,
 		      struct s2peek_entry *e, uint64_t pages, bool fwb)
 {
 	char line[128], word[16], attr[32];
+	uint64_t from[MAX_VCPUS], j;
 	struct s2peek_req req;
 	struct live_count c;
 	const char *want;
+	int epoch = 0, i, bad = 0;
 	FILE *in, *out;
-	int epoch = 0;
 	bool keep;
+
+	g_step = "live: starting the vCPUs";
+	*(volatile uint64_t *)(v->ram + STOP_OFF) = 0;
+	for (i = 0; i < opt.vcpus; i++) {
+		live_vcpus[i] = (struct live_vcpu){ .v = v, .idx = i };
+		vcpu_settle(v->vcpus[i], v->runs[i]);
+		set_vcpu_reg(v->vcpus[i], offsetof(struct kvm_regs, regs.pc),
+			     RAM_GPA + LIVE_CODE_OFF);
+		set_vcpu_reg(v->vcpus[i], offsetof(struct kvm_regs, regs.regs[0]),
+			     RAM_GPA + PARAM_OFF);
+		set_vcpu_reg(v->vcpus[i], offsetof(struct kvm_regs, regs.regs[1]), i);
+		set_vcpu_reg(v->vcpus[i], offsetof(struct kvm_regs, regs.regs[2]),
+			     opt.vcpus);
+		set_vcpu_reg(v->vcpus[i], offsetof(struct kvm_regs, regs.regs[3]),
+			     RAM_GPA + STOP_OFF);
+		if (pthread_create(&live_vcpus[i].thread, NULL, live_vcpu_thread,
+				   &live_vcpus[i]))
+			bail("pthread_create vCPU %d", i);
+	}
+	memset(from, 0, sizeof(from));
+	tap_result(live_wait(from, 1), "live: all %d vCPUs completed a first pass", opt.vcpus);
 
 	g_step = "opening the --live FIFOs";
 	in = fopen(opt.live_in, "r");
@@ -1140,6 +1363,8 @@ static void live_loop(struct vm *v, struct bar *b, struct guest_params *gp,
 		keep = !strcmp(word, "keep");
 		want = resolve_memattr(attr);
 		epoch++;
+		for (i = 0; i < opt.vcpus; i++)
+			from[i] = __atomic_load_n(&live_vcpus[i].progress, __ATOMIC_ACQUIRE);
 		g_step = "live: reading back stage 2 after the change";
 		peek(v, v->bar_gpa, pages, e, &req);
 		live_count(e, pages, fwb, want, &c);
@@ -1151,29 +1376,57 @@ static void live_loop(struct vm *v, struct bar *b, struct guest_params *gp,
 			   " (%" PRIu64 " leaves %s, %" PRIu64 " other, %" PRIu64 " unmapped)",
 			   epoch, opt.bdf, opt.bar, keep ? "still has" : "has, or is unmapped:",
 			   want, c.want, want, c.other, c.unmapped);
-		opt.seed = opt.seed * 6364136223846793005ULL + 1442695040888963407ULL;
-		if (guest_pass(v, b, gp, pages)) {
-			g_step = "live: reading back stage 2 after the pass";
-			peek(v, v->bar_gpa, pages, e, &req);
-			live_count(e, pages, fwb, want, &c);
-			if (c.other)
-				tap_defer("  page 0x%" PRIx64 " is %s", c.other_page * SZ_4K,
-					  c.other_name);
-			tap_result(!c.touched_not_want && !c.other,
-				   "live %d: after the next pass, all %" PRIu64 " touched pages of dev %s"
-				   " bar%d are %s (%" PRIu64 " leaves %s, %" PRIu64 " other, %" PRIu64
-				   " unmapped)", epoch, (uint64_t)gp->count, opt.bdf, opt.bar, want,
-				   c.want, want, c.other, c.unmapped);
-			tap_result(!check_data(0, pages - 1),
-				   "live %d: data of every page of dev %s bar%d as the guest left it",
-				   epoch, opt.bdf, opt.bar);
-		}
+		/* Two more passes: one of them started after the change. */
+		g_step = "live: waiting for the vCPUs' next pass";
+		if (!tap_result(live_wait(from, 2), "live %d: every vCPU completed a pass after the change",
+				epoch))
+			break;
+		peek(v, v->bar_gpa, pages, e, &req);
+		live_count(e, pages, fwb, want, &c);
+		if (c.other)
+			tap_defer("  page 0x%" PRIx64 " is %s", c.other_page * SZ_4K,
+				  c.other_name);
+		tap_result(!c.touched_not_want && !c.other,
+			   "live %d: after the next pass, all %" PRIu64 " touched pages of dev %s"
+			   " bar%d are %s (%" PRIu64 " leaves %s, %" PRIu64 " other, %" PRIu64
+			   " unmapped)", epoch, (uint64_t)gp->count, opt.bdf, opt.bar, want,
+			   c.want, want, c.other, c.unmapped);
 		fprintf(out, "done %d\n", epoch);
 		fflush(out);
 	}
 	fclose(in);
 	fclose(out);
-	tap_diag("s2test-live dev=%s epochs=%d", opt.bdf, epoch);
+
+	g_step = "live: stopping the vCPUs";
+	__atomic_store_n((uint64_t *)(v->ram + STOP_OFF), 1, __ATOMIC_RELEASE);
+	for (i = 0; i < opt.vcpus; i++) {
+		double t_end = now_ms() + opt.timeout_s * 1e3;
+
+		while (!__atomic_load_n(&live_vcpus[i].done, __ATOMIC_ACQUIRE) &&
+		       now_ms() < t_end)
+			usleep(1000);
+		if (!__atomic_load_n(&live_vcpus[i].done, __ATOMIC_ACQUIRE))
+			bail("live: vCPU %d did not stop", i);
+		pthread_join(live_vcpus[i].thread, NULL);
+	}
+	live_vcpus_ok("over all epochs");
+	/* The last store of every touched page, through the host's mapping. */
+	for (j = 0; j < gp->count; j++) {
+		uint64_t w = b->map[gp->offsets[j] / 8 + 3];
+		uint64_t expect = live_vcpus[j % opt.vcpus].final << 32 | j;
+
+		if (w != expect && bad++ < 4)
+			tap_defer("  page 0x%" PRIx64 ": word 3 is 0x%016" PRIx64 ", expected 0x%016"
+				  PRIx64, gp->offsets[j], w, expect);
+	}
+	tap_result(!bad && live_vcpus[0].final > 0,
+		   "live: every touched page of dev %s bar%d holds its vCPU's last sequence number"
+		   " (vCPU 0 stopped after pass %" PRIu64 ")", opt.bdf, opt.bar, live_vcpus[0].final);
+	tap_result(!check_data(0, pages - 1),
+		   "live: words 0-2 of every page of dev %s bar%d as the first pass left them",
+		   opt.bdf, opt.bar);
+	tap_diag("s2test-live dev=%s epochs=%d vcpus=%d passes=%" PRIu64, opt.bdf, epoch,
+		 opt.vcpus, live_vcpus[0].final);
 }
 
 int main(int argc, char **argv)

@@ -151,6 +151,25 @@ e2e_kernel_trouble() {
 	grep -E -f /e2e/kernel-trouble.ere "$1" | head -n 5 | grep .
 }
 
+# e2e_expect_eq NAME GOT WANT: one test, ok if GOT is WANT.
+e2e_expect_eq() {
+	if [ "$2" = "$3" ]; then
+		e2e_pass "$1"
+	else
+		e2e_fail "$1" "got '$2', want '$3'"
+	fi
+}
+
+# e2e_dmesg_clean NAME: one test, ok if the kernel log has none of that.
+e2e_dmesg_clean() {
+	dmesg >/tmp/e2e.dmesg
+	if e2e_kernel_trouble /tmp/e2e.dmesg >/tmp/e2e.trouble; then
+		e2e_fail "$1" "$(cat /tmp/e2e.trouble)"
+	else
+		e2e_pass "$1"
+	fi
+}
+
 # e2e_s2test NAME BDF [s2test options]: one block with s2test's own TAP.
 # A crash or a missing plan is caught by the host (plan check per block).
 e2e_s2test() {

@@ -31,14 +31,6 @@ stock=$(e2e_stock_attr)
 opp=$(e2e_other_attr "$stock")
 opp_set=$(e2e_setting "$opp")
 
-fc_eq() {
-	if [ "$2" = "$3" ]; then
-		e2e_pass "$1"
-	else
-		e2e_fail "$1" "got '$2', want '$3'"
-	fi
-}
-
 # fc_has NAME TEXT ERE
 fc_has() {
 	if printf '%s\n' "$2" | grep -Eq "$3"; then
@@ -57,10 +49,10 @@ fc_unloaded() {
 fc_tool_fails() {
 	out=$($T status 2>&1)
 	rc=$?
-	fc_eq "$1: kvm-s2attr status exits 1" "$rc" 1
+	e2e_expect_eq "$1: kvm-s2attr status exits 1" "$rc" 1
 	fc_has "$1: status shows the fault" "$out" "health: +ERROR: $2: "
 	$T status --json >/tmp/fc.json 2>&1
-	fc_eq "$1: kvm-s2attr status --json exits 1" "$?" 1
+	e2e_expect_eq "$1: kvm-s2attr status --json exits 1" "$?" 1
 	fc_has "$1: json says not healthy" "$(cat /tmp/fc.json)" "\"healthy\":false,\"faults\":\[\"$2: "
 	out=$($T status --prometheus 2>&1)
 	fc_has "$1: prometheus healthy 0" "$out" '^kvm_s2attr_healthy 0$'
@@ -82,13 +74,13 @@ fc_has "failclosed: the refusal names the cause and the fix" "$(dmesg | grep 'kv
 fc_unloaded "failclosed: nothing left behind"
 e2e_check "failclosed: hook=auto loads with kprobes disarmed" insmod $KO "devices=$small=$opp_set"
 fc_has "failclosed: hook=auto took ftrace" "$(cat $S/hook 2>&1)" "^ftrace "
-fc_eq "failclosed: hook=auto: health ok" "$(cat $S/health 2>&1)" ok
+e2e_expect_eq "failclosed: hook=auto: health ok" "$(cat $S/health 2>&1)" ok
 e2e_check "failclosed: rmmod" rmmod kvm_s2attr
 
 # ----------------------------------------------- b. disarmed while loaded ---
 e2e_check "failclosed: re-arm kprobes" sh -c "echo 1 > $KPE"
 e2e_check "failclosed: insmod devices=$small=$opp_set hook=kprobe" insmod $KO "devices=$small=$opp_set" hook=kprobe
-fc_eq "failclosed: armed kprobe: health ok" "$(cat $S/health 2>&1)" ok
+e2e_expect_eq "failclosed: armed kprobe: health ok" "$(cat $S/health 2>&1)" ok
 e2e_s2test "failclosed: armed kprobe, listed $opp_set, small" "$small" --expect "$opp"
 e2e_check "failclosed: disarm kprobes under the module" sh -c "echo 0 > $KPE"
 fc_has "failclosed: disarmed: health says the hook is not armed" "$(cat $S/health 2>&1)" \
@@ -96,7 +88,7 @@ fc_has "failclosed: disarmed: health says the hook is not armed" "$(cat $S/healt
 fc_tool_fails "failclosed: disarmed" hook-not-armed
 e2e_s2test "failclosed: disarmed: KVM's own attribute, small" "$small" --expect "$stock"
 e2e_check "failclosed: re-arm kprobes under the module" sh -c "echo 1 > $KPE"
-fc_eq "failclosed: re-armed: health ok" "$(cat $S/health 2>&1)" ok
+e2e_expect_eq "failclosed: re-armed: health ok" "$(cat $S/health 2>&1)" ok
 e2e_s2test "failclosed: re-armed: listed $opp_set again, small" "$small" --expect "$opp"
 e2e_check "failclosed: rmmod with kprobes re-armed" rmmod kvm_s2attr
 
@@ -104,22 +96,17 @@ e2e_check "failclosed: rmmod with kprobes re-armed" rmmod kvm_s2attr
 dmesg -c >/dev/null
 e2e_check "failclosed: insmod the swapped-layout build, devices=$small=$opp_set" \
 	insmod /e2e/kvm_s2attr-swapped.ko "devices=$small=$opp_set"
-fc_eq "failclosed: swapped layout: health ok before KVM maps anything" "$(cat $S/health 2>&1)" ok
+e2e_expect_eq "failclosed: swapped layout: health ok before KVM maps anything" "$(cat $S/health 2>&1)" ok
 e2e_s2test "failclosed: swapped layout: KVM's own attribute, small" "$small" --expect "$stock"
 fc_has "failclosed: swapped layout: health reports the mismatch" "$(cat $S/health 2>&1)" \
 	"^layout-mismatch: KVM's stage-2 map data is not laid out as expected \((attributes|walk data not on the stack or its range reversed|map data not on the stack|output address): 0x[0-9a-f]+\): rewriting stopped"
 fc_tool_fails "failclosed: swapped layout" layout-mismatch
-fc_eq "failclosed: swapped layout: no rewrite counted" "$(cat $S/devices/"$small"/rewrites)" 0
+e2e_expect_eq "failclosed: swapped layout: no rewrite counted" "$(cat $S/devices/"$small"/rewrites)" 0
 e2e_s2test "failclosed: swapped layout: still KVM's own attribute, small" "$small" --expect "$stock"
-fc_eq "failclosed: swapped layout: reported once in the kernel log" \
+e2e_expect_eq "failclosed: swapped layout: reported once in the kernel log" \
 	"$(dmesg | grep -c 'kvm_s2attr: KVM.s stage-2 map data is not laid out as this module expects')" 1
 e2e_check "failclosed: swapped layout: rmmod" rmmod kvm_s2attr
-dmesg >/tmp/fc.dmesg
-if e2e_kernel_trouble /tmp/fc.dmesg >/tmp/fc.trouble; then
-	e2e_fail "failclosed: no kernel warning, bug or stack dump" "$(cat /tmp/fc.trouble)"
-else
-	e2e_pass "failclosed: no kernel warning, bug or stack dump"
-fi
+e2e_dmesg_clean "failclosed: no kernel warning, bug or stack dump"
 e2e_s2test "failclosed: after rmmod, small" "$small" --expect kernel-default
 
 # ------------------------------------------------------ d. load order ---
@@ -153,23 +140,23 @@ if [ "$a" -gt 0 ] && [ "$v" -gt 0 ] && [ "$a" -gt "$v" ]; then
 else
 	e2e_fail "order: kvm_s2attr was loaded before vfio_pci" "/proc/modules lines: kvm_s2attr $a, vfio_pci $v" "$(head -n 8 /proc/modules)"
 fi
-fc_eq "order: the options of modprobe.d applied" "$(cat $S/devices/"$small"/memattr 2>&1)" "$opp_set"
+e2e_expect_eq "order: the options of modprobe.d applied" "$(cat $S/devices/"$small"/memattr 2>&1)" "$opp_set"
 for bdf in $(echo "$e2e_devs" | tr , ' '); do
 	e2e_check "order: dev $bdf bound to vfio-pci again" e2e_bind_vfio "$bdf"
 done
 e2e_s2test "order: loaded by the softdep, listed $opp_set, small" "$small" --expect "$opp"
-fc_eq "order: kvm-s2attr status exits 0" "$($T status >/dev/null 2>&1; echo $?)" 0
+e2e_expect_eq "order: kvm-s2attr status exits 0" "$($T status >/dev/null 2>&1; echo $?)" 0
 e2e_check "order: rmmod kvm_s2attr" rmmod kvm_s2attr
 e2e_check "order: vfio-pci unloaded again" fc_vfio_out
 # Refused: a bad option.
 { cat /e2e/kvm-s2attr.conf; echo "options kvm_s2attr devices=$small=bogus"; } >/etc/modprobe.d/kvm-s2attr.conf
 dmesg -c >/dev/null
 e2e_check "order: kvm_s2attr refuses, kmod modprobe vfio_pci still succeeds" $KMOD/modprobe vfio_pci
-fc_eq "order: kvm_s2attr is not loaded" "$(fc_modline kvm_s2attr)" 0
+e2e_expect_eq "order: kvm_s2attr is not loaded" "$(fc_modline kvm_s2attr)" 0
 fc_has "order: vfio_pci is loaded" "$(cat /proc/modules)" "^vfio_pci "
 fc_has "order: the refusal is in the kernel log" "$(dmesg | grep kvm_s2attr)" "kvm_s2attr: .*bogus"
 out=$($T status 2>&1)
-fc_eq "order: refused: kvm-s2attr status exits 3" "$?" 3
+e2e_expect_eq "order: refused: kvm-s2attr status exits 3" "$?" 3
 fc_has "order: refused: status says configured but not loaded" "$out" \
 	"ERROR: kvm_s2attr is configured \(in /etc/modprobe.d/kvm-s2attr.conf\) but not loaded"
 fc_has "order: refused: prometheus configured_not_loaded 1" "$($T status --prometheus 2>&1)" \

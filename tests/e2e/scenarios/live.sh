@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # Live: a change reaches guests that are already running. s2test keeps a
-# VM over a BAR (--live) while the host changes the device's attribute
-# with the tool, many times, then unsets it, changes the default both
-# ways and unloads the module. After each change, read back from stage 2,
-# no leaf of the BAR has another attribute than the new one; after the
-# guest's next pass every touched page has it, with the data the guest
-# left. On a kernel where the module cannot apply a change to running
+# VM over a BAR (--live) whose vCPUs keep storing and reading back
+# sequence numbers on every page, while the host changes the device's
+# attribute with the tool, many times (46 for the small BAR, 4 for the
+# big one), then unsets it, changes the default both ways and unloads the
+# module. After each change, read back from stage 2, no leaf of the BAR
+# has another attribute than the new one; after every vCPU's next pass
+# every touched page has it; KVM_RUN never fails, no read-back differs,
+# and every page ends with its last sequence number. On a kernel where the module cannot apply a change to running
 # guests (sysfs "live" says "unsupported"), the same steps check that it
 # says so, and that the leaves indeed keep the attribute they had.
 # First, the trace events: a new mapping rewritten (kvm_s2attr_rewrite,
@@ -19,21 +21,15 @@ T=/sbin/kvm-s2attr
 stock=$(e2e_stock_attr)
 opp=$(e2e_other_attr "$stock")
 
-lv_eq() {
-	if [ "$2" = "$3" ]; then
-		e2e_pass "$1"
-	else
-		e2e_fail "$1" "got '$2', want '$3'"
-	fi
-}
-
 # lv_change WANT CMD...: run the tool, then tell s2test what stage 2 must
 # show now, and wait until it has checked. Tool failures go to /tmp/lv.err.
 lv_change() {
 	want=$1
 	shift
-	if ! out=$("$T" "$@" 2>&1); then
-		echo "kvm-s2attr $*: exit $?: $out" >>/tmp/lv.err
+	out=$("$T" "$@" 2>&1)
+	rc=$?
+	if [ $rc != 0 ]; then
+		echo "kvm-s2attr $*: exit $rc: $out" >>/tmp/lv.err
 	elif [ "$live" = unsupported ]; then
 		case $out in
 		*"running guests keep"*) ;;
@@ -58,15 +54,15 @@ lv_step() {
 	read -r ack <&6 || echo "s2test gave no acknowledgement after '$1'" >>/tmp/lv.err
 }
 
-# lv_run NAME BDF FLIPS: s2test --live over BDF's BAR2 through FLIPS
-# changes of its attribute, unset, default device and kernel, and (last)
-# the module's unload. Two blocks: s2test's, and the tool's.
+# lv_run NAME BDF FLIPS VCPUS: s2test --live with VCPUS vCPUs over BDF's
+# BAR2 through FLIPS changes of its attribute, unset, default device and
+# kernel, a set, and (last) the module's unload. Four blocks.
 lv_run() {
-	name=$1 dev=$2 flips=$3
+	lv_name=$1 dev=$2 flips=$3 vcpus=$4
 	: >/tmp/lv.err
 	rm -f /tmp/lv.in /tmp/lv.out
 	mkfifo /tmp/lv.in /tmp/lv.out
-	$S2TEST --live /tmp/lv.in,/tmp/lv.out "$dev" --expect kernel-default >/tmp/lv.tap 2>&1 &
+	$S2TEST --live /tmp/lv.in,/tmp/lv.out --vcpus "$vcpus" "$dev" --expect kernel-default >/tmp/lv.tap 2>&1 &
 	pid=$!
 	exec 5>/tmp/lv.in 6</tmp/lv.out
 	i=1
@@ -85,25 +81,25 @@ lv_run() {
 	echo quit >&5
 	exec 5>&- 6<&-
 	wait $pid
-	echo "e2e: s2test $name: exit $?, $(grep -c '^ok' /tmp/lv.tap) ok, $(grep -c '^not ok' /tmp/lv.tap) not ok"
-	tap_diag "e2e-block $name"
+	echo "e2e: s2test $lv_name: exit $?, $(grep -c '^ok' /tmp/lv.tap) ok, $(grep -c '^not ok' /tmp/lv.tap) not ok"
+	tap_diag "e2e-block $lv_name"
 	cat /tmp/lv.tap >&3
 	if [ -s /tmp/lv.err ]; then
-		e2e_fail "$name: every change by the tool succeeded and said where it applies" "$(cat /tmp/lv.err)"
+		e2e_fail "$lv_name: every change by the tool succeeded and said where it applies" "$(cat /tmp/lv.err)"
 	else
-		e2e_pass "$name: every change by the tool succeeded and said where it applies"
+		e2e_pass "$lv_name: every change by the tool succeeded and said where it applies"
 	fi
 	if [ "$live" = unsupported ]; then
-		lv_eq "$name: the device's last application says unsupported" \
+		e2e_expect_eq "$lv_name: the device's last application says unsupported" \
 			"$(echo "$applied" | sed 's/^[0-9]* //')" unsupported
 	else
 		if echo "$applied" | grep -Eq '^[0-9]+ bars=[1-9][0-9]* mappings=[1-9][0-9]* ok$'; then
-			e2e_pass "$name: the device's last application dropped its mappings: $applied"
+			e2e_pass "$lv_name: the device's last application dropped its mappings: $applied"
 		else
-			e2e_fail "$name: the device's last application dropped its mappings" "applied: $applied"
+			e2e_fail "$lv_name: the device's last application dropped its mappings" "applied: $applied"
 		fi
 	fi
-	e2e_check "$name: insmod again" insmod $KO
+	e2e_check "$lv_name: insmod again" insmod $KO
 }
 
 e2e_check "live: insmod" insmod $KO
@@ -120,7 +116,7 @@ elif e2e_kernel_at_least 5 15; then
 else
 	want_live=unsupported
 fi
-lv_eq "live: this kernel's way to reach running guests" "$live" "$want_live"
+e2e_expect_eq "live: this kernel's way to reach running guests" "$live" "$want_live"
 # ------------------------------------------------------- trace events ---
 TR=/sys/kernel/tracing
 code() { if [ "$1" = normal-nc ]; then echo 0x5; else echo 0x1; fi; }
@@ -146,6 +142,6 @@ fi
 e2e_check "live: trace: unset $e2e_dev_small" $T unset "$e2e_dev_small"
 
 # ------------------------------------------------- changes while running ---
-lv_run "live: small" "$e2e_dev_small" "${e2e_live_flips:-20}"
-lv_run "live: big" "$e2e_dev_big" 4
+lv_run "live: small" "$e2e_dev_small" "${e2e_live_flips:-46}" 4
+lv_run "live: big" "$e2e_dev_big" 4 2
 e2e_check "live: rmmod" rmmod kvm_s2attr

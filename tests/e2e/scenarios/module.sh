@@ -14,15 +14,6 @@ small=$e2e_dev_small
 big=$e2e_dev_big
 KO=/e2e/kvm_s2attr.ko
 
-# e2e_expect_eq NAME GOT WANT
-e2e_expect_eq() {
-	if [ "$2" = "$3" ]; then
-		e2e_pass "$1"
-	else
-		e2e_fail "$1" "got '$2', want '$3'"
-	fi
-}
-
 e2e_check "module: insmod devices=$small=normal-nc" insmod $KO "devices=$small=normal-nc"
 # ftrace, on the walk kvm_pgtable_stage2_map calls: kvm_pgtable_walk, or on
 # 5.10, where that is inlined, its callee _kvm_pgtable_walk.
@@ -127,9 +118,4 @@ if dmesg | grep -q 'kobject_release, parent .* (delayed'; then
 	sleep 5
 	waited=5
 fi
-dmesg >/tmp/module.dmesg
-if e2e_kernel_trouble /tmp/module.dmesg >/tmp/module.trouble; then
-	e2e_fail "module: no kernel trouble after the delayed kobject releases (waited ${waited}s)" "$(cat /tmp/module.trouble)"
-else
-	e2e_pass "module: no kernel trouble after the delayed kobject releases (waited ${waited}s)"
-fi
+e2e_dmesg_clean "module: no kernel trouble after the delayed kobject releases (waited ${waited}s)"

@@ -41,14 +41,6 @@ rb_up() {
 	cut -d' ' -f1 /proc/uptime
 }
 
-rb_eq() {
-	if [ "$2" = "$3" ]; then
-		e2e_pass "$1"
-	else
-		e2e_fail "$1" "got '$2', want '$3'"
-	fi
-}
-
 # rb_known NAME BUG WHY...: a check that found a known module bug.
 rb_known() {
 	rb_kn=$1 rb_kb=$2
@@ -289,7 +281,7 @@ rb_many=$(rb_i=0; while [ $rb_i -lt 60 ]; do
 rb_many=${rb_many%,}
 e2e_check "robust: insmod devices= with 60 devices (${#rb_many} characters)" \
 	insmod $KO "devices=$rb_many"
-rb_eq "robust: 60 devices listed from devices=" "$(ls $S/devices 2>/dev/null | wc -l)" 60
+e2e_expect_eq "robust: 60 devices listed from devices=" "$(ls $S/devices 2>/dev/null | wc -l)" 60
 rmmod kvm_s2attr 2>/dev/null
 rb_bad_param "default=Device" EINVAL default=Device
 rb_bad_param "default= empty" EINVAL default=
@@ -386,14 +378,14 @@ else
 	e2e_fail "robust: empty (0-byte) write to add is a no-op" "dd status $rb_rc: $(cat $R/err)" \
 		"before: $rb_before" "after: $rb_after"
 fi
-rb_eq "robust: state after the bad writes" "$(rb_snap | tr '\n' ' ')" \
+e2e_expect_eq "robust: state after the bad writes" "$(rb_snap | tr '\n' ' ')" \
 	"default=kernel $rb_small normal-nc $rb_big device "
 
 # Non-root: busybox has no setuidgid/chpst, but su works as root.
 grep -q '^nobody:' /etc/passwd 2>/dev/null ||
 	echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>/etc/passwd
 grep -q '^nogroup:' /etc/group 2>/dev/null || echo 'nogroup:x:65534:' >>/etc/group
-rb_eq "robust: su drops to uid 65534" "$(su -s /bin/sh nobody -c 'id -u' 2>&1)" 65534
+e2e_expect_eq "robust: su drops to uid 65534" "$(su -s /bin/sh nobody -c 'id -u' 2>&1)" 65534
 # rb_nonroot DESC CMD [ERRNO]: CMD as nobody fails (EACCES unless told).
 rb_nonroot() {
 	rb_e=${3:-EACCES}
@@ -424,7 +416,7 @@ rb_nonroot "default" "echo device > $S/default"
 rb_nonroot "memattr" "echo device > $S/$rb_mem"
 rb_nonroot "insmod" "insmod $KO" EPERM
 # Reading is allowed to everyone except the write-only files.
-rb_eq "robust: non-root may read memattr" \
+e2e_expect_eq "robust: non-root may read memattr" \
 	"$(su -s /bin/sh nobody -c "cat $S/$rb_mem" 2>&1)" normal-nc
 
 # The device limit: 1024 entries, the 1025th is refused with ENOSPC.
@@ -435,10 +427,10 @@ while [ $rb_i -lt $((1024 - rb_have)) ]; do
 	printf '%04x:%02x:1f.7 device\n' $((0x100 + rb_i / 256)) $((rb_i % 256)) >$S/add
 	rb_i=$((rb_i + 1))
 done
-rb_eq "robust: 1024 devices listed ($rb_i added in $(awk -v a="$rb_t0" -v b="$(rb_up)" 'BEGIN { printf "%.1f", b - a }')s)" \
+e2e_expect_eq "robust: 1024 devices listed ($rb_i added in $(awk -v a="$rb_t0" -v b="$(rb_up)" 'BEGIN { printf "%.1f", b - a }')s)" \
 	"$(ls $S/devices | wc -l)" 1024
 rb_bad add ENOSPC "1025th device" '0200:00:1f.7 device\n'
-rb_eq "robust: 1025th device has no directory" "$(ls -d $S/devices/0200:00:1f.7 2>/dev/null)" ""
+e2e_expect_eq "robust: 1025th device has no directory" "$(ls -d $S/devices/0200:00:1f.7 2>/dev/null)" ""
 e2e_check "robust: a listed device can still change at the limit" \
 	sh -c "echo '$rb_big normal-nc' > $S/add && grep -qx normal-nc $S/devices/$rb_big/memattr"
 e2e_check "robust: $rb_big back to device" sh -c "echo device > $S/devices/$rb_big/memattr"
@@ -451,14 +443,14 @@ while [ $rb_j -lt 48 ]; do
 	printf '%04x:%02x:1f.7\n' $((0x100 + rb_j / 256)) $((rb_j % 256)) >$S/remove || rb_rmfail=$((rb_rmfail + 1))
 	rb_j=$((rb_j + 1))
 done
-rb_eq "robust: $rb_j removed ($rb_rmfail failed) in $(awk -v a="$rb_t0" -v b="$(rb_up)" 'BEGIN { printf "%.1f", b - a }')s" \
+e2e_expect_eq "robust: $rb_j removed ($rb_rmfail failed) in $(awk -v a="$rb_t0" -v b="$(rb_up)" 'BEGIN { printf "%.1f", b - a }')s" \
 	"$(ls $S/devices | wc -l)" $((1024 - rb_j))
 rb_t0=$(rb_up)
 e2e_check "robust: rmmod with $((1024 - rb_j)) devices listed" rmmod kvm_s2attr
 tap_diag "  robust: rmmod with $((1024 - rb_j)) devices took $(awk -v a="$rb_t0" -v b="$(rb_up)" 'BEGIN { printf "%.2f", b - a }')s"
 e2e_check "robust: insmod devices=$rb_small=normal-nc,$rb_big=device again" \
 	insmod $KO "devices=$rb_small=normal-nc,$rb_big=device"
-rb_eq "robust: state as before the limit" \
+e2e_expect_eq "robust: state as before the limit" \
 	"$(rb_snap | tr '\n' ' ')" "default=kernel $rb_small normal-nc $rb_big device "
 e2e_s2test "robust: after the limit, listed normal-nc small" "$rb_small" --expect normal-nc
 tap_diag "  robust: $rb_nbad bad inputs tried, at uptime $(rb_up)"
@@ -480,8 +472,8 @@ e2e_check "robust: hotplug: $rb_small set to $rb_opp_set" sh -c "echo $rb_opp_se
 e2e_s2test "robust: hotplug: listed $rb_opp_set before, small" "$rb_small" --expect "$rb_opp"
 e2e_check "robust: hotplug: remove $rb_small from PCI" \
 	sh -c "echo 1 > /sys/bus/pci/devices/$rb_small/remove"
-rb_eq "robust: hotplug: state absent after PCI remove" "$(rb_state "$rb_small")" absent
-rb_eq "robust: hotplug: still listed $rb_opp_set" "$(cat "$S/$rb_mem" 2>&1)" "$rb_opp_set"
+e2e_expect_eq "robust: hotplug: state absent after PCI remove" "$(rb_state "$rb_small")" absent
+e2e_expect_eq "robust: hotplug: still listed $rb_opp_set" "$(cat "$S/$rb_mem" 2>&1)" "$rb_opp_set"
 e2e_s2test "robust: hotplug: big while small is gone" "$rb_big" --expect device-ngnre
 e2e_check "robust: hotplug: PCI rescan" sh -c "echo 1 > /sys/bus/pci/rescan"
 rb_st=$(rb_state "$rb_small")
@@ -490,24 +482,24 @@ tap_diag "  robust: after rescan: state '$rb_st', driver_override '$rb_ovr'"
 # The new pci_dev has no driver_override, so nothing binds it; a device
 # not bound to vfio-pci has no BAR in the table (nothing maps it into a
 # guest, and its BARs may still move).
-rb_eq "robust: hotplug: present after rescan, no driver, no BAR taken" "$rb_st" "present -"
+e2e_expect_eq "robust: hotplug: present after rescan, no driver, no BAR taken" "$rb_st" "present -"
 e2e_check "robust: hotplug: bind $rb_small to vfio-pci again" e2e_bind_vfio "$rb_small"
-rb_eq "robust: hotplug: state after rebind" "$(rb_state "$rb_small")" \
+e2e_expect_eq "robust: hotplug: state after rebind" "$(rb_state "$rb_small")" \
 	"present vfio-pci $rb_bars_before"
 e2e_s2test "robust: hotplug: listed $rb_opp_set after rescan, small" "$rb_small" --expect "$rb_opp"
 
 e2e_check "robust: hotplug: unbind $rb_small from vfio-pci" \
 	sh -c "echo $rb_small > /sys/bus/pci/drivers/vfio-pci/unbind"
-rb_eq "robust: hotplug: state unbound: no BAR taken" "$(rb_state "$rb_small")" "present -"
+e2e_expect_eq "robust: hotplug: state unbound: no BAR taken" "$(rb_state "$rb_small")" "present -"
 e2e_check "robust: hotplug: reprobe $rb_small (driver_override vfio-pci)" \
 	sh -c "echo $rb_small > /sys/bus/pci/drivers_probe"
-rb_eq "robust: hotplug: state rebound" "$(rb_state "$rb_small")" \
+e2e_expect_eq "robust: hotplug: state rebound" "$(rb_state "$rb_small")" \
 	"present vfio-pci $rb_bars_before"
 e2e_s2test "robust: hotplug: listed $rb_opp_set after rebind, small" "$rb_small" --expect "$rb_opp"
 
 e2e_check "robust: hotplug: list absent device 0000:00:1f.7" \
 	sh -c "echo '0000:00:1f.7 normal-nc' > $S/add"
-rb_eq "robust: hotplug: 0000:00:1f.7 is absent" "$(rb_state 0000:00:1f.7)" absent
+e2e_expect_eq "robust: hotplug: 0000:00:1f.7 is absent" "$(rb_state 0000:00:1f.7)" absent
 e2e_s2test "robust: hotplug: big with an absent device listed" "$rb_big" --expect device-ngnre
 e2e_check "robust: hotplug: remove 0000:00:1f.7" sh -c "echo 0000:00:1f.7 > $S/remove"
 e2e_check "robust: hotplug: rmmod" rmmod kvm_s2attr
@@ -556,7 +548,7 @@ rb_secs=$(awk -v a="$rb_t0" -v b="$rb_t1" 'BEGIN { printf "%.1f", b - a }')
 tap_diag "  robust: reload: mean insmod/rmmod time $(awk '{ i[$4] += $2 - $1; r[$4] += $3 - $2; n[$4]++ }
 	END { for (h in n) printf "hook=%s: %.0f/%.0f ms (%d) ", h, i[h] * 1000 / n[h], r[h] * 1000 / n[h], n[h] }' $R/reload.times 2>/dev/null)"
 tap_diag "  robust: reload: $rb_ok/$rb_i insmod/rmmod cycles in ${rb_secs}s, s2test loop: $(rb_seen_report reload)"
-rb_eq "robust: reload: $rb_reloads insmod/rmmod cycles under faults (${rb_secs}s)${rb_bad_cycles:+:$rb_bad_cycles}" \
+e2e_expect_eq "robust: reload: $rb_reloads insmod/rmmod cycles under faults (${rb_secs}s)${rb_bad_cycles:+:$rb_bad_cycles}" \
 	"$rb_ok" "$rb_reloads"
 rb_s2loop_check "robust: reload: background s2test on big" reload
 e2e_check "robust: reload: no sysfs after the last rmmod" test ! -e $S
@@ -634,7 +626,7 @@ rb_s2loop_check "robust: concurrency: s2test loop on big" cbig
 e2e_check "robust: concurrency: known state" sh -c "echo kernel > $S/default;
 	for d in $S/devices/*; do [ -e \"\$d\" ] && echo \${d##*/} > $S/remove; done;
 	echo '$rb_small normal-nc' > $S/add && echo '$rb_big device' > $S/add"
-rb_eq "robust: concurrency: state" "$(rb_snap | tr '\n' ' ')" \
+e2e_expect_eq "robust: concurrency: state" "$(rb_snap | tr '\n' ' ')" \
 	"default=kernel $rb_small normal-nc $rb_big device "
 e2e_s2test "robust: concurrency: then listed normal-nc, small" "$rb_small" --expect normal-nc
 e2e_s2test "robust: concurrency: then listed device, big" "$rb_big" --expect device-ngnre

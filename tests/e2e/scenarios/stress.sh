@@ -87,12 +87,7 @@ for t in small big; do
 			"forced signals (ftrace): $(e2e_sigtrace_dump)"
 	fi
 done
-dmesg >/tmp/stress.dmesg
-if e2e_kernel_trouble /tmp/stress.dmesg >/tmp/stress.trouble; then
-	e2e_fail "stress: dmesg clean" "$(cat /tmp/stress.trouble)"
-else
-	e2e_pass "stress: dmesg clean"
-fi
+e2e_dmesg_clean "stress: dmesg clean"
 # The host checks the backing files against the last foreground run.
 e2e_s2test "stress: then, small" "$e2e_dev_small" --expect kernel-default
 e2e_s2test "stress: then, big" "$e2e_dev_big" --expect kernel-default
