@@ -21,8 +21,9 @@
 
 #include <linux/device.h>
 #include <linux/fs.h>
-#include <linux/kallsyms.h>
 #include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/sched/mm.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/rbtree.h>
@@ -30,7 +31,6 @@
 
 #include "bar_table.h"
 #include "bdf.h"
-#include "ksym.h"
 #include "kvm_s2attr_trace.h"
 #include "live.h"
 
@@ -41,9 +41,7 @@ static u32 s2attr_pci_bdf(struct pci_dev *pdev)
 			  pdev->devfn);
 }
 
-#if defined(KVM_S2ATTR_HAVE_VFIO_DEVICE_INODE) || \
-	defined(KVM_S2ATTR_HAVE_VFIO_PCI_CORE_VMA_LIST)
-#define S2ATTR_LIVE 1
+#ifdef KVM_S2ATTR_HAVE_VFIO_DEVICE_INODE
 #include <linux/vfio_pci_core.h>
 
 /* One application at a time: they only ever wait for one another. */
@@ -56,27 +54,61 @@ static struct vfio_pci_core_device *s2attr_vfio_core(struct pci_dev *pdev)
 
 	return vdev && vdev->pdev == pdev ? vdev : NULL;
 }
-#endif
 
-#ifdef KVM_S2ATTR_HAVE_VFIO_DEVICE_INODE
 const char *s2attr_live_mechanism(void)
 {
 	return "vfio-inode";
 }
 
-/* Host mappings of file range [first, last] (pages) of mapping. */
-static u32 s2attr_count_mappings(struct address_space *mapping,
-				 pgoff_t first, pgoff_t last)
+/* Is vma a mapping of one of pdev's memory BARs (file offsets of vfio)? */
+static bool s2attr_vma_maps_bar(struct vm_area_struct *vma, struct pci_dev *pdev)
+{
+	int i;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		resource_size_t len = pci_resource_len(pdev, i);
+		pgoff_t first = VFIO_PCI_INDEX_TO_OFFSET(i) >> PAGE_SHIFT;
+
+		if (!len || !(pci_resource_flags(pdev, i) & IORESOURCE_MEM))
+			continue;
+		if (vma->vm_pgoff < first + (PAGE_ALIGN(len) >> PAGE_SHIFT) &&
+		    vma->vm_pgoff + vma_pages(vma) > first)
+			return true;
+	}
+	return false;
+}
+
+/* Processes whose mmap_lock one application holds: lockdep's subclasses. */
+#define S2ATTR_LIVE_MAX_MMS	8
+
+/*
+ * The processes that map one of pdev's BARs, referenced, in mms; returns
+ * how many, or -EBUSY if more than S2ATTR_LIVE_MAX_MMS. *mappings counts
+ * the mappings.
+ */
+static int s2attr_bar_mms(struct address_space *mapping, struct pci_dev *pdev,
+			  struct mm_struct **mms, u32 *mappings)
 {
 	struct vm_area_struct *vma;
 	struct rb_node *node;
-	u32 n = 0;
+	int n = 0, i;
 
 	i_mmap_lock_read(mapping);
 	for (node = rb_first_cached(&mapping->i_mmap); node; node = rb_next(node)) {
 		vma = rb_entry(node, struct vm_area_struct, shared.rb);
-		if (vma->vm_pgoff <= last && vma->vm_pgoff + vma_pages(vma) > first)
-			n++;
+		if (!s2attr_vma_maps_bar(vma, pdev))
+			continue;
+		(*mappings)++;
+		for (i = 0; i < n && mms[i] != vma->vm_mm; i++)
+			;
+		if (i < n || !mmget_not_zero(vma->vm_mm))
+			continue;	/* seen, or exiting */
+		if (n == S2ATTR_LIVE_MAX_MMS) {
+			mmput_async(vma->vm_mm);
+			n = -EBUSY;
+			break;
+		}
+		mms[n++] = vma->vm_mm;
 	}
 	i_mmap_unlock_read(mapping);
 	return n;
@@ -84,86 +116,47 @@ static u32 s2attr_count_mappings(struct address_space *mapping,
 
 /*
  * v6.10+: every mapping of a vfio device, through the group or the cdev,
- * is of the device's own inode. Unmapping the BAR's file range there is
- * vfio_pci_zap_bars(), for one BAR; vfio-pci's fault handler maps it
- * again on the next access (its memory_lock is not needed: that fault
- * reads the new table too).
+ * is of the device's own inode. Unmapping the BARs' file ranges there is
+ * vfio_pci_zap_bars(); vfio-pci's fault handler maps them again on the
+ * next access (its memory_lock is not needed: that fault reads the new
+ * table too).
+ *
+ * With the mmap_lock of every process mapping them held for writing: KVM
+ * resolves a fault on a PFN-mapped memslot under that lock for reading in
+ * two steps (it faults the host mapping in, then looks it up again), and
+ * an unmap between the two fails KVM_RUN with EFAULT, which kills a VMM.
  */
 static int s2attr_live_zap(struct pci_dev *pdev, struct s2attr_live_result *res)
 {
 	struct vfio_pci_core_device *vdev = s2attr_vfio_core(pdev);
+	struct mm_struct *mms[S2ATTR_LIVE_MAX_MMS];
 	struct address_space *mapping;
-	int i;
+	int i, n;
 
 	if (!vdev || !vdev->vdev.inode)
 		return -ENODEV;
 	mapping = vdev->vdev.inode->i_mapping;
+	n = s2attr_bar_mms(mapping, pdev, mms, &res->mappings);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++)
+		mmap_write_lock_nested(mms[i], i);
 	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
 		resource_size_t len = pci_resource_len(pdev, i);
-		loff_t start = VFIO_PCI_INDEX_TO_OFFSET(i);
 
 		if (!len || !(pci_resource_flags(pdev, i) & IORESOURCE_MEM))
 			continue;
-		len = PAGE_ALIGN(len);
-		res->mappings += s2attr_count_mappings(mapping, start >> PAGE_SHIFT,
-						       (start + len - 1) >> PAGE_SHIFT);
-		unmap_mapping_range(mapping, start, len, 1);
+		unmap_mapping_range(mapping, VFIO_PCI_INDEX_TO_OFFSET(i),
+				    PAGE_ALIGN(len), 1);
 		res->bars++;
 	}
-	return 0;
-}
-#elif defined(KVM_S2ATTR_HAVE_VFIO_PCI_CORE_VMA_LIST)
-const char *s2attr_live_mechanism(void)
-{
-	return "vfio-zap";
-}
-
-/*
- * v5.15 to v6.9: vfio-pci-core keeps the VMAs it has mapped a device in on
- * vma_list and maps them on fault only while listed. Its own zap (what it
- * does before a reset: not exported, found by name, checked to be in
- * vfio_pci_core) unmaps and unlists them all, which fires the mmu
- * notifiers; the next fault lists and maps them again. Zapping them behind
- * its back would leave them listed but empty, and KVM unable to fault
- * them in. Called under the device lock, so the driver, and with it
- * vfio_pci_core, stays loaded.
- */
-static int s2attr_live_zap(struct pci_dev *pdev, struct s2attr_live_result *res)
-{
-	struct vfio_pci_core_device *vdev = s2attr_vfio_core(pdev);
-	void (*zap_and_lock)(struct vfio_pci_core_device *vdev);
-	char where[KSYM_SYMBOL_LEN];
-	struct list_head *node;
-	unsigned long addr;
-	int i;
-
-	if (!vdev)
-		return -ENODEV;
-	addr = s2attr_ksym_lookup("vfio_pci_zap_and_down_write_memory_lock");
-	if (!addr)
-		return -ENOENT;
-	snprintf(where, sizeof(where), "%pS", (void *)addr);
-	if (!strstr(where, "[vfio_pci_core]")) {
-		pr_warn_once("vfio_pci_zap_and_down_write_memory_lock is %s, not in vfio_pci_core: not applying changes to running guests\n",
-			     where);
-		return -ENOENT;
+	while (n--) {
+		mmap_write_unlock(mms[n]);
+		mmput(mms[n]);
 	}
-	zap_and_lock = (void *)addr;
-	mutex_lock(&vdev->vma_lock);
-	list_for_each(node, &vdev->vma_list)
-		res->mappings++;
-	mutex_unlock(&vdev->vma_lock);
-	zap_and_lock(vdev);
-	up_write(&vdev->memory_lock);
-	for (i = 0; i < PCI_STD_NUM_BARS; i++)
-		if (pci_resource_len(pdev, i) &&
-		    (pci_resource_flags(pdev, i) & IORESOURCE_MEM))
-			res->bars++;
 	return 0;
 }
-#endif
 
-#ifdef S2ATTR_LIVE
 int s2attr_live_apply(struct pci_dev *pdev, struct s2attr_live_result *res)
 {
 	struct device_driver *drv;

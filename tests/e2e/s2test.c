@@ -342,6 +342,7 @@ static struct {
 	bool selftest;
 	bool hold_vm;
 	bool read_only;		/* --read-only: the guest only loads */
+	bool allow_unmapped;	/* --allow-unmapped: see usage() */
 	bool page_align;	/* --align page: make block mappings impossible */
 	const char *levels;	/* --levels: "blocks", "pages" or NULL (any) */
 	const char *save_leaves;	/* --save-leaves FILE */
@@ -383,6 +384,9 @@ static void usage(const char *argv0)
 		"                   Each command is acknowledged on FIFO OUT. Meanwhile\n"
 		"                   --vcpus N (default 1, at most 8) vCPUs store and\n"
 		"                   read back a sequence number on every touched page\n"
+		"  --allow-unmapped a touched page may have no stage-2 mapping any more:\n"
+		"                   a change applied to running guests, concurrently,\n"
+		"                   may have dropped it\n"
 		"  --selftest       only check the MemAttr decoder's table\n"
 		"  --hold-vm        only create an empty VM and keep it until killed\n",
 		argv0);
@@ -400,6 +404,7 @@ static void parse_args(int argc, char **argv)
 		{ "selftest", no_argument, NULL, 'S' },
 		{ "hold-vm", no_argument, NULL, 'H' },
 		{ "read-only", no_argument, NULL, 'R' },
+		{ "allow-unmapped", no_argument, NULL, 'U' },
 		{ "live", required_argument, NULL, 'L' },
 		{ "vcpus", required_argument, NULL, 'V' },
 		{ "align", required_argument, NULL, 'a' },
@@ -443,6 +448,9 @@ static void parse_args(int argc, char **argv)
 			break;
 		case 'R':
 			opt.read_only = true;
+			break;
+		case 'U':
+			opt.allow_unmapped = true;
 			break;
 		case 'V':
 			opt.vcpus = atoi(optarg);
@@ -933,8 +941,11 @@ static void report_unit(const struct unit *u, const struct s2peek_entry *e,
 
 	for (p = u->first; p <= u->last; p++) {
 		if (!u->leaf) {
-			/* Unmapped is fine only for pages the guest never touched. */
-			if (g_touched[p] && bad_unmapped++ < 8)
+			/*
+			 * Unmapped is fine only for pages the guest never
+			 * touched, or with --allow-unmapped.
+			 */
+			if (g_touched[p] && !opt.allow_unmapped && bad_unmapped++ < 8)
 				tap_defer("  touched page 0x%" PRIx64 " has no stage-2 mapping "
 					 "(walk stopped at level %d)", p * SZ_4K, e[p].level);
 			continue;

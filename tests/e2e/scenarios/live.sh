@@ -105,17 +105,11 @@ lv_run() {
 e2e_check "live: insmod" insmod $KO
 live=$(cat $S/live 2>&1)
 case $live in
-vfio-inode | vfio-zap | unsupported) e2e_pass "live: sysfs live says how: $live" ;;
+vfio-inode | unsupported) e2e_pass "live: sysfs live says how: $live" ;;
 *) e2e_fail "live: sysfs live says how" "got '$live'" ;;
 esac
-# 6.10+: the vfio device's inode; 5.15 to 6.9: vfio-pci-core's own zap.
-if e2e_kernel_at_least 6 10; then
-	want_live=vfio-inode
-elif e2e_kernel_at_least 5 15; then
-	want_live=vfio-zap
-else
-	want_live=unsupported
-fi
+# 6.10+: the vfio device's inode; before, not (see README).
+if e2e_kernel_at_least 6 10; then want_live=vfio-inode; else want_live=unsupported; fi
 e2e_expect_eq "live: this kernel's way to reach running guests" "$live" "$want_live"
 # ------------------------------------------------------- trace events ---
 TR=/sys/kernel/tracing

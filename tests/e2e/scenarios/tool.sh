@@ -99,9 +99,9 @@ tool_has "prometheus: info" $O "^kvm_s2attr_info\{kvm_mode=\"$e2e_mode\",fwb=\"$
 tool_rc "set absent 0000:00:1f.0" 0 set 0000:00:1f.0 normal-nc
 tool_rc "status --json, absent device" 0 status --json
 tool_json_ok "absent device"
-# Where changes reach running guests (5.15+), one to an absent device is
+# Where changes reach running guests (6.10+), one to an absent device is
 # applied to nothing; elsewhere, it is not applied at all.
-if e2e_kernel_at_least 5 15; then
+if e2e_kernel_at_least 6 10; then
 	ap='"applied":\{"result":"ok","time":[0-9]+,"bars":0,"mappings":0\}'
 else
 	ap='"applied":\{"result":"unsupported","time":[0-9]+,"bars":null,"mappings":null\}'
