@@ -559,7 +559,6 @@ static ssize_t rewrites_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return len;
 }
 
-
 static ssize_t applied_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
 {
