@@ -111,8 +111,10 @@ rm -f "$kmods/extra/kvm_s2attr.ko"
 depmod
 
 # A kobject's release can run seconds after its last put (1-4 s, always,
-# with CONFIG_DEBUG_KOBJECT_RELEASE: the debug lane), when the module may
-# be gone: none of it may be module code. Wait for them there, and look.
+# with CONFIG_DEBUG_KOBJECT_RELEASE), when the module may be gone: none of
+# it may be module code. On a kernel built so (not the CI's debug lane: it
+# makes every module load 1-4 s slower, and 6.1's vfio releases its own
+# devices from unloaded module text), wait for them, and look.
 waited=0
 if dmesg | grep -q 'kobject_release, parent .* (delayed'; then
 	sleep 5
