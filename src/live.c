@@ -23,10 +23,10 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
-#include <linux/sched/mm.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/rbtree.h>
+#include <linux/sched/mm.h>
 #include <linux/timekeeping.h>
 
 #include "bar_table.h"
@@ -104,7 +104,10 @@ static int s2attr_bar_mms(struct address_space *mapping, struct pci_dev *pdev,
 		if (i < n || !mmget_not_zero(vma->vm_mm))
 			continue;	/* seen, or exiting */
 		if (n == S2ATTR_LIVE_MAX_MMS) {
+			/* Under i_mmap_rwsem: a last put must not tear down here. */
 			mmput_async(vma->vm_mm);
+			while (n--)
+				mmput_async(mms[n]);
 			n = -EBUSY;
 			break;
 		}
