@@ -410,9 +410,14 @@ static ssize_t s2attr_live_result_emit(char *buf, const char *what,
 			  (long long)res->when, res->bars, res->mappings);
 }
 
-/* Remember an application: as the device's last, and as the last of all. */
-static void s2attr_record_apply(const char *what, u32 bdf, bool listed,
-				const struct s2attr_live_result *res)
+/*
+ * Remember an application, as the device's last and as the last of all.
+ * A kernel without a way to apply changes to running guests is not an
+ * error here (status says so); a failure is, though the new table already
+ * holds for new mappings: returned, and logged.
+ */
+static int s2attr_record_apply(const char *what, u32 bdf, bool listed,
+			       const struct s2attr_live_result *res)
 {
 	struct s2attr_entry *e;
 
@@ -427,13 +432,14 @@ static void s2attr_record_apply(const char *what, u32 bdf, bool listed,
 	s2attr_last_apply = *res;
 	strscpy(s2attr_last_apply_what, what, sizeof(s2attr_last_apply_what));
 	mutex_unlock(&s2attr_devices_lock);
+	if (!res->err || res->err == -EOPNOTSUPP)
+		return 0;
+	pr_warn("%s: the change holds for new mappings, but running guests keep the old attribute: invalidation failed (%d)\n",
+		what, res->err);
+	return res->err;
 }
 
-/*
- * After a change of bdf's entry, published: apply it to running guests.
- * A kernel without a way to do so is not an error here (status says so);
- * a failure is, though the new table already holds for new mappings.
- */
+/* After a change of bdf's entry, published: apply it to running guests. */
 static int s2attr_apply_device(u32 bdf)
 {
 	struct s2attr_live_result res;
@@ -441,13 +447,7 @@ static int s2attr_apply_device(u32 bdf)
 
 	s2attr_live_apply_bdf(bdf, &res);
 	s2attr_bdf_format(bdf, name);
-	s2attr_record_apply(name, bdf, true, &res);
-	if (res.err && res.err != -EOPNOTSUPP) {
-		pr_warn("%s: the change holds for new mappings, but running guests keep the old attribute: invalidation failed (%d)\n",
-			name, res.err);
-		return res.err;
-	}
-	return 0;
+	return s2attr_record_apply(name, bdf, true, &res);
 }
 
 int s2attr_apply_all(const char *what)
@@ -455,13 +455,7 @@ int s2attr_apply_all(const char *what)
 	struct s2attr_live_result res;
 
 	s2attr_live_apply_all(&res);
-	s2attr_record_apply(what, 0, false, &res);
-	if (res.err && res.err != -EOPNOTSUPP) {
-		pr_warn("%s: the change holds for new mappings, but running guests keep the old attribute: invalidation failed (%d)\n",
-			what, res.err);
-		return res.err;
-	}
-	return 0;
+	return s2attr_record_apply(what, 0, false, &res);
 }
 
 ssize_t s2attr_last_apply_show(char *buf)
