@@ -5,10 +5,11 @@
  * next access faults and gets the new attribute through the hook.
  *
  * KVM picks a leaf's attribute only when it installs the leaf, so only an
- * invalidation and a re-fault change it. Invalidating the BAR's host
- * mapping does that: the mmu notifier makes KVM unmap the range from every
- * guest using it, under its mmu_lock. It is what vfio-pci itself does
- * before a reset (vfio_pci_zap_bars()).
+ * invalidation and a re-fault change it. An mmu-notifier invalidation of
+ * the BAR's host mapping does that: KVM unmaps the range from every guest
+ * using it, under its mmu_lock. On v6.10+ the module unmaps the BARs as
+ * vfio-pci does before a reset (vfio_pci_zap_bars()); before, it fires
+ * the notifiers itself (see there why).
  *
  * Order: the caller has published the new table and dropped the module's
  * locks (the PCI bus notifier runs under the device lock and takes
@@ -41,52 +42,35 @@ static u32 s2attr_pci_bdf(struct pci_dev *pdev)
 			  pdev->devfn);
 }
 
-#ifdef KVM_S2ATTR_HAVE_VFIO_DEVICE_INODE
-#include <linux/vfio_pci_core.h>
+#if defined(KVM_S2ATTR_HAVE_VFIO_DEVICE_INODE) || \
+	defined(KVM_S2ATTR_HAVE_MMU_NOTIFIER_RANGE_VMA)
+#define S2ATTR_LIVE 1
+#endif
 
 /* One application at a time: they only ever wait for one another. */
 static DEFINE_MUTEX(s2attr_live_lock);
 
-/* pdev's vfio-pci-core device: its drivers must make it their drvdata. */
-static struct vfio_pci_core_device *s2attr_vfio_core(struct pci_dev *pdev)
+#ifdef S2ATTR_LIVE
+static bool s2attr_is_mem_bar(struct pci_dev *pdev, int bar)
 {
-	struct vfio_pci_core_device *vdev = dev_get_drvdata(&pdev->dev);
-
-	return vdev && vdev->pdev == pdev ? vdev : NULL;
+	return pci_resource_len(pdev, bar) &&
+	       (pci_resource_flags(pdev, bar) & IORESOURCE_MEM);
 }
 
-const char *s2attr_live_mechanism(void)
-{
-	return "vfio-inode";
-}
-
-/* Is vma a mapping of one of pdev's memory BARs (file offsets of vfio)? */
-static bool s2attr_vma_maps_bar(struct vm_area_struct *vma, struct pci_dev *pdev)
-{
-	int i;
-
-	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
-		resource_size_t len = pci_resource_len(pdev, i);
-		pgoff_t first = VFIO_PCI_INDEX_TO_OFFSET(i) >> PAGE_SHIFT;
-
-		if (!len || !(pci_resource_flags(pdev, i) & IORESOURCE_MEM))
-			continue;
-		if (vma->vm_pgoff < first + (PAGE_ALIGN(len) >> PAGE_SHIFT) &&
-		    vma->vm_pgoff + vma_pages(vma) > first)
-			return true;
-	}
-	return false;
-}
-
-/* Processes whose mmap_lock one application holds: lockdep's subclasses. */
+/*
+ * Processes one application handles: v6.10+ holds all their mmap_locks at
+ * once, one lockdep subclass each.
+ */
 #define S2ATTR_LIVE_MAX_MMS	8
 
 /*
- * The processes that map one of pdev's BARs, referenced, in mms; returns
- * how many, or -EBUSY if more than S2ATTR_LIVE_MAX_MMS. *mappings counts
- * the mappings.
+ * The processes with a mapping in mapping that maps_bar() says is one of
+ * pdev's BARs, referenced, in mms; returns how many, or -EBUSY if more
+ * than S2ATTR_LIVE_MAX_MMS. *mappings counts the mappings.
  */
 static int s2attr_bar_mms(struct address_space *mapping, struct pci_dev *pdev,
+			  bool (*maps_bar)(struct vm_area_struct *vma,
+					   struct pci_dev *pdev),
 			  struct mm_struct **mms, u32 *mappings)
 {
 	struct vm_area_struct *vma;
@@ -96,7 +80,7 @@ static int s2attr_bar_mms(struct address_space *mapping, struct pci_dev *pdev,
 	i_mmap_lock_read(mapping);
 	for (node = rb_first_cached(&mapping->i_mmap); node; node = rb_next(node)) {
 		vma = rb_entry(node, struct vm_area_struct, shared.rb);
-		if (!s2attr_vma_maps_bar(vma, pdev))
+		if (!maps_bar(vma, pdev))
 			continue;
 		(*mappings)++;
 		for (i = 0; i < n && mms[i] != vma->vm_mm; i++)
@@ -115,6 +99,49 @@ static int s2attr_bar_mms(struct address_space *mapping, struct pci_dev *pdev,
 	}
 	i_mmap_unlock_read(mapping);
 	return n;
+}
+#endif
+
+#ifdef KVM_S2ATTR_HAVE_VFIO_DEVICE_INODE
+#include <linux/vfio_pci_core.h>
+
+/* pdev's vfio-pci-core device: its drivers must make it their drvdata. */
+static struct vfio_pci_core_device *s2attr_vfio_core(struct pci_dev *pdev)
+{
+	struct vfio_pci_core_device *vdev = dev_get_drvdata(&pdev->dev);
+
+	return vdev && vdev->pdev == pdev ? vdev : NULL;
+}
+
+const char *s2attr_live_mechanism(void)
+{
+	return "vfio-inode";
+}
+
+void s2attr_live_init(void)
+{
+}
+
+void s2attr_live_exit(void)
+{
+}
+
+/* Is vma a mapping of one of pdev's memory BARs (file offsets of vfio)? */
+static bool s2attr_vma_maps_bar(struct vm_area_struct *vma, struct pci_dev *pdev)
+{
+	int i;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		resource_size_t len = pci_resource_len(pdev, i);
+		pgoff_t first = VFIO_PCI_INDEX_TO_OFFSET(i) >> PAGE_SHIFT;
+
+		if (!s2attr_is_mem_bar(pdev, i))
+			continue;
+		if (vma->vm_pgoff < first + (PAGE_ALIGN(len) >> PAGE_SHIFT) &&
+		    vma->vm_pgoff + vma_pages(vma) > first)
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -139,18 +166,17 @@ static int s2attr_live_zap(struct pci_dev *pdev, struct s2attr_live_result *res)
 	if (!vdev || !vdev->vdev.inode)
 		return -ENODEV;
 	mapping = vdev->vdev.inode->i_mapping;
-	n = s2attr_bar_mms(mapping, pdev, mms, &res->mappings);
+	n = s2attr_bar_mms(mapping, pdev, s2attr_vma_maps_bar, mms,
+			   &res->mappings);
 	if (n < 0)
 		return n;
 	for (i = 0; i < n; i++)
 		mmap_write_lock_nested(mms[i], i);
 	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
-		resource_size_t len = pci_resource_len(pdev, i);
-
-		if (!len || !(pci_resource_flags(pdev, i) & IORESOURCE_MEM))
+		if (!s2attr_is_mem_bar(pdev, i))
 			continue;
 		unmap_mapping_range(mapping, VFIO_PCI_INDEX_TO_OFFSET(i),
-				    PAGE_ALIGN(len), 1);
+				    PAGE_ALIGN(pci_resource_len(pdev, i)), 1);
 		res->bars++;
 	}
 	while (n--) {
@@ -159,6 +185,158 @@ static int s2attr_live_zap(struct pci_dev *pdev, struct s2attr_live_result *res)
 	}
 	return 0;
 }
+#elif defined(KVM_S2ATTR_HAVE_MMU_NOTIFIER_RANGE_VMA)
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/mmu_notifier.h>
+
+#include "ksym.h"
+
+/*
+ * v5.10-v6.2: fire the mmu notifiers of the BARs' mappings ourselves,
+ * without touching a page table entry. KVM's notifier drops the stage-2
+ * entries (it does so for any range of a memslot's host mapping), and the
+ * next guest access faults. Zapping the PTEs instead would not work here:
+ * on 5.10 KVM maps a PFN-mapped memslot when it is created, so there may
+ * be no PTE to zap; on 6.1 vfio-pci keeps a list of the VMAs it faulted
+ * in, and answers a fault on a listed VMA without a PTE with nothing,
+ * which fails KVM_RUN with EFAULT.
+ *
+ * The calls behind mmu_notifier_invalidate_range_start/end() are not
+ * exported; the conftest checked their types, and they are looked up once.
+ */
+static typeof(__mmu_notifier_invalidate_range_start) *s2attr_notifier_start;
+static typeof(__mmu_notifier_invalidate_range_end) *s2attr_notifier_end;
+
+/*
+ * Every vfio device file (vfio_device_open()) is a file of the one
+ * anonymous inode; its mapping lists every VMA that maps one.
+ */
+static struct inode *s2attr_anon_inode;
+
+static const struct file_operations s2attr_anon_fops;
+
+const char *s2attr_live_mechanism(void)
+{
+	return s2attr_anon_inode ? "mmu-notifier" : NULL;
+}
+
+void s2attr_live_init(void)
+{
+	struct file *file;
+
+	s2attr_notifier_start = (void *)s2attr_ksym_lookup("__mmu_notifier_invalidate_range_start");
+	s2attr_notifier_end = (void *)s2attr_ksym_lookup("__mmu_notifier_invalidate_range_end");
+	if (!s2attr_notifier_start || !s2attr_notifier_end) {
+		pr_warn("live application unsupported: the kernel's mmu notifier calls were not found; changes reach new mappings only\n");
+		return;
+	}
+	file = anon_inode_getfile("[kvm_s2attr]", &s2attr_anon_fops, NULL,
+				  O_RDONLY);
+	if (IS_ERR(file)) {
+		pr_warn("live application unsupported: no anonymous inode (%ld); changes reach new mappings only\n",
+			PTR_ERR(file));
+		return;
+	}
+	s2attr_anon_inode = file_inode(file);
+	ihold(s2attr_anon_inode);
+	fput(file);
+}
+
+void s2attr_live_exit(void)
+{
+	if (s2attr_anon_inode)
+		iput(s2attr_anon_inode);
+	s2attr_anon_inode = NULL;
+}
+
+/* vfio-pci sets a BAR mapping's vm_pgoff to the page frame it maps. */
+static bool s2attr_vma_maps_bar(struct vm_area_struct *vma, struct pci_dev *pdev)
+{
+	int i;
+
+	if (!(vma->vm_flags & VM_PFNMAP))
+		return false;
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		unsigned long first = pci_resource_start(pdev, i) >> PAGE_SHIFT;
+		unsigned long last = pci_resource_end(pdev, i) >> PAGE_SHIFT;
+
+		if (!s2attr_is_mem_bar(pdev, i))
+			continue;
+		if (vma->vm_pgoff <= last && vma->vm_pgoff + vma_pages(vma) > first)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Under the mmap_lock, which keeps the VMAs, for reading: KVM then takes
+ * its mmu_lock, counts the invalidation in progress (a fault racing with
+ * it is retried) and drops the range from every guest of this process.
+ */
+static int s2attr_invalidate_mm(struct mm_struct *mm, struct pci_dev *pdev)
+{
+	struct mmu_notifier_range range;
+	struct vm_area_struct *vma;
+	int err = 0;
+
+	mmap_read_lock(mm);
+	for (vma = find_vma(mm, 0); vma && mm_has_notifiers(mm);
+	     vma = find_vma(mm, vma->vm_end)) {
+		if (!s2attr_vma_maps_bar(vma, pdev))
+			continue;
+		mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR,
+					MMU_NOTIFIER_RANGE_BLOCKABLE, vma, mm,
+					vma->vm_start, vma->vm_end);
+		/* A failed start has ended the notifiers it started itself. */
+		err = s2attr_notifier_start(&range);
+		if (err)
+			break;
+		s2attr_notifier_end(&range, false);
+	}
+	mmap_read_unlock(mm);
+	return err;
+}
+
+static int s2attr_live_zap(struct pci_dev *pdev, struct s2attr_live_result *res)
+{
+	struct mm_struct *mms[S2ATTR_LIVE_MAX_MMS];
+	int err = 0, i, n;
+
+	if (!s2attr_anon_inode)
+		return -EOPNOTSUPP;
+	n = s2attr_bar_mms(s2attr_anon_inode->i_mapping, pdev,
+			   s2attr_vma_maps_bar, mms, &res->mappings);
+	if (n < 0)
+		return n;
+	for (i = 0; i < PCI_STD_NUM_BARS; i++)
+		res->bars += s2attr_is_mem_bar(pdev, i);
+	for (i = 0; i < n; i++) {
+		if (!err)
+			err = s2attr_invalidate_mm(mms[i], pdev);
+		mmput(mms[i]);
+	}
+	return err;
+}
+#else
+const char *s2attr_live_mechanism(void)
+{
+	return NULL;
+}
+
+void s2attr_live_init(void)
+{
+}
+
+void s2attr_live_exit(void)
+{
+}
+
+static int s2attr_live_zap(struct pci_dev *pdev, struct s2attr_live_result *res)
+{
+	return -EOPNOTSUPP;
+}
+#endif
 
 int s2attr_live_apply(struct pci_dev *pdev, struct s2attr_live_result *res)
 {
@@ -167,6 +345,10 @@ int s2attr_live_apply(struct pci_dev *pdev, struct s2attr_live_result *res)
 
 	memset(res, 0, sizeof(*res));
 	res->when = ktime_get_real_seconds();
+	if (!s2attr_live_mechanism()) {
+		res->err = -EOPNOTSUPP;
+		goto out;
+	}
 	mutex_lock(&s2attr_live_lock);
 	/* The driver stays bound, and drvdata valid, while we hold it. */
 	err = device_lock_interruptible(&pdev->dev);
@@ -178,24 +360,11 @@ int s2attr_live_apply(struct pci_dev *pdev, struct s2attr_live_result *res)
 	}
 	mutex_unlock(&s2attr_live_lock);
 	res->err = err;
-	trace_kvm_s2attr_apply(s2attr_pci_bdf(pdev), res->bars, res->mappings, err);
-	return err;
-}
-#else
-const char *s2attr_live_mechanism(void)
-{
-	return NULL;
-}
-
-int s2attr_live_apply(struct pci_dev *pdev, struct s2attr_live_result *res)
-{
-	memset(res, 0, sizeof(*res));
-	res->when = ktime_get_real_seconds();
-	res->err = -EOPNOTSUPP;
-	trace_kvm_s2attr_apply(s2attr_pci_bdf(pdev), 0, 0, res->err);
+out:
+	trace_kvm_s2attr_apply(s2attr_pci_bdf(pdev), res->bars, res->mappings,
+			       res->err);
 	return res->err;
 }
-#endif
 
 int s2attr_live_apply_bdf(u32 bdf, struct s2attr_live_result *res)
 {

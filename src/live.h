@@ -16,6 +16,10 @@ struct s2attr_live_result {
 /* How this kernel applies a change to running guests, or NULL: it cannot. */
 const char *s2attr_live_mechanism(void);
 
+/* Find what the mechanism needs (at load); it is NULL if that failed. */
+void s2attr_live_init(void);
+void s2attr_live_exit(void);
+
 /*
  * Make KVM drop every stage-2 entry of pdev's memory BARs, if it is bound
  * to a vfio-pci driver; the guests' next accesses fault and get the

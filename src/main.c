@@ -328,10 +328,11 @@ static int __init s2attr_init(void)
 	 * add, remove and default appear last and go first: before them no
 	 * write can reach a half-built (or half-torn-down) device table.
 	 */
+	s2attr_live_init();
 	err = -ENOMEM;
 	s2attr_kobj = kobject_create_and_add("kvm_s2attr", kernel_kobj);
 	if (!s2attr_kobj)
-		goto free_entries;
+		goto live_exit;
 	err = s2attr_devices_init(s2attr_kobj, entries, nr);
 	if (err)
 		goto put_kobj;
@@ -361,6 +362,8 @@ exit_devices:
 	s2attr_devices_exit();
 put_kobj:
 	s2attr_kobj_remove();
+live_exit:
+	s2attr_live_exit();
 free_entries:
 	kfree(entries);
 	return err;
@@ -380,6 +383,7 @@ static void __exit s2attr_exit(void)
 	if (s2attr_live_mechanism())
 		s2attr_apply_all("unload");
 	s2attr_kobj_remove();
+	s2attr_live_exit();
 }
 
 module_init(s2attr_init);

@@ -343,6 +343,7 @@ static struct {
 	bool hold_vm;
 	bool read_only;		/* --read-only: the guest only loads */
 	bool allow_unmapped;	/* --allow-unmapped: see usage() */
+	bool no_host_touch;	/* --no-host-touch: see usage() */
 	bool page_align;	/* --align page: make block mappings impossible */
 	const char *levels;	/* --levels: "blocks", "pages" or NULL (any) */
 	const char *save_leaves;	/* --save-leaves FILE */
@@ -384,6 +385,10 @@ static void usage(const char *argv0)
 		"                   Each command is acknowledged on FIFO OUT. Meanwhile\n"
 		"                   --vcpus N (default 1, at most 8) vCPUs store and\n"
 		"                   read back a sequence number on every touched page\n"
+		"  --no-host-touch  this process never touches the BAR through its\n"
+		"                   mapping (it reads and writes it with pread and\n"
+		"                   pwrite on the vfio device): no host page table\n"
+		"                   entry exists until KVM faults one in\n"
 		"  --allow-unmapped a touched page may have no stage-2 mapping any more:\n"
 		"                   a change applied to running guests, concurrently,\n"
 		"                   may have dropped it\n"
@@ -405,6 +410,7 @@ static void parse_args(int argc, char **argv)
 		{ "hold-vm", no_argument, NULL, 'H' },
 		{ "read-only", no_argument, NULL, 'R' },
 		{ "allow-unmapped", no_argument, NULL, 'U' },
+		{ "no-host-touch", no_argument, NULL, 'N' },
 		{ "live", required_argument, NULL, 'L' },
 		{ "vcpus", required_argument, NULL, 'V' },
 		{ "align", required_argument, NULL, 'a' },
@@ -448,6 +454,9 @@ static void parse_args(int argc, char **argv)
 			break;
 		case 'R':
 			opt.read_only = true;
+			break;
+		case 'N':
+			opt.no_host_touch = true;
 			break;
 		case 'U':
 			opt.allow_unmapped = true;
@@ -570,6 +579,32 @@ struct bar {
 	uint64_t size, offset, pa;
 	volatile uint64_t *map;
 };
+
+/*
+ * The host's accesses to the BAR: through its mapping, or with
+ * --no-host-touch through the vfio device's read and write (vfio-pci's
+ * own kernel mapping), which leave the process's page tables alone.
+ */
+static uint64_t bar_read(struct bar *b, uint64_t off)
+{
+	uint64_t v;
+
+	if (!opt.no_host_touch)
+		return b->map[off / 8];
+	if (pread(b->dev, &v, 8, b->offset + off) != 8)
+		bail("pread bar%d at 0x%" PRIx64, opt.bar, off);
+	return v;
+}
+
+static void bar_write(struct bar *b, uint64_t off, uint64_t v)
+{
+	if (!opt.no_host_touch) {
+		b->map[off / 8] = v;
+		return;
+	}
+	if (pwrite(b->dev, &v, 8, b->offset + off) != 8)
+		bail("pwrite bar%d at 0x%" PRIx64, opt.bar, off);
+}
 
 static uint64_t sysfs_bar_pa(const char *bdf, int bar)
 {
@@ -894,8 +929,7 @@ static int check_data(uint64_t first, uint64_t last)
 	if (opt.read_only)
 		return 0;
 	for (p = first; p <= last; p++) {
-		volatile uint64_t *w = g_bar->map + p * SZ_4K / 8;
-		uint64_t off = p * SZ_4K;
+		uint64_t off = p * SZ_4K, w[3];
 		uint64_t e0 = 0, e1 = 0, e2 = 0;
 
 		if (g_touched[p]) {
@@ -903,6 +937,9 @@ static int check_data(uint64_t first, uint64_t last)
 			e1 = ~e0;
 			e2 = off;
 		}
+		w[0] = bar_read(g_bar, off);
+		w[1] = bar_read(g_bar, off + 8);
+		w[2] = bar_read(g_bar, off + 16);
 		if (w[0] != e0 || w[1] != e1 || w[2] != e2) {
 			if (bad++ < 8)
 				tap_defer("  page 0x%" PRIx64 " (%s): words expected "
@@ -1140,16 +1177,16 @@ static bool guest_pass(struct vm *v, struct bar *b, struct guest_params *gp,
 	/* Clear the first words of every page, then plant word0 of touched ones. */
 	g_step = "writing the BAR through the vfio mapping";
 	for (i = 0; i < pages && !opt.read_only; i++) {
-		volatile uint64_t *w = b->map + i * SZ_4K / 8;
-
-		w[0] = w[1] = w[2] = 0;
+		bar_write(b, i * SZ_4K, 0);
+		bar_write(b, i * SZ_4K + 8, 0);
+		bar_write(b, i * SZ_4K + 16, 0);
 	}
 	for (i = 0; i < gp->count; i++) {
 		if (opt.read_only) {
-			sum += b->map[gp->offsets[i] / 8];
+			sum += bar_read(b, gp->offsets[i]);
 			continue;
 		}
-		b->map[gp->offsets[i] / 8] = pattern(gp->offsets[i]);
+		bar_write(b, gp->offsets[i], pattern(gp->offsets[i]));
 		sum += pattern(gp->offsets[i]);
 	}
 
@@ -1421,9 +1458,9 @@ static void live_loop(struct vm *v, struct bar *b, struct guest_params *gp,
 		pthread_join(live_vcpus[i].thread, NULL);
 	}
 	live_vcpus_ok("over all epochs");
-	/* The last store of every touched page, through the host's mapping. */
+	/* The last store of every touched page, as the host sees it. */
 	for (j = 0; j < gp->count; j++) {
-		uint64_t w = b->map[gp->offsets[j] / 8 + 3];
+		uint64_t w = bar_read(b, gp->offsets[j] + 24);
 		uint64_t expect = live_vcpus[j % opt.vcpus].final << 32 | j;
 
 		if (w != expect && bad++ < 4)

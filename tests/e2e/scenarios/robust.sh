@@ -224,11 +224,11 @@ rb_seen_report() {
 	} END { printf "%d %d %d %d %d %d %d\n", runs, failed, bad, dev, nc, mixed, dropped }' "$R/$1.runs" 2>/dev/null || echo "0 0 0 0 0 0 0"
 }
 
-# Where a change reaches running guests (6.10+: see the live scenario), the
-# writers' changes drop the BARs' stage-2 mappings at any moment, also
-# between a run's guest pass and its read-back: a touched page may be
-# unmapped then, and a run may find none mapped ("dropped" below).
-if e2e_kernel_at_least 6 10; then rb_s2opts=--allow-unmapped; else rb_s2opts=; fi
+# A change reaches running guests (see the live scenario): the writers'
+# changes drop the BARs' stage-2 mappings at any moment, also between a
+# run's guest pass and its read-back: a touched page may be unmapped then,
+# and a run may find none mapped ("dropped" below).
+rb_s2opts=--allow-unmapped
 
 # rb_s2loop TAG BDF: s2test --expect any on BDF until $R/stop appears.
 rb_s2loop() {
