@@ -214,8 +214,6 @@ static typeof(__mmu_notifier_invalidate_range_end) *s2attr_notifier_end;
  */
 static struct inode *s2attr_anon_inode;
 
-static const struct file_operations s2attr_anon_fops;
-
 const char *s2attr_live_mechanism(void)
 {
 	return s2attr_anon_inode ? "mmu-notifier" : NULL;
@@ -231,7 +229,12 @@ void s2attr_live_init(void)
 		pr_warn("live application unsupported: the kernel's mmu notifier calls were not found; changes reach new mappings only\n");
 		return;
 	}
-	file = anon_inode_getfile("[kvm_s2attr]", &s2attr_anon_fops, NULL,
+	/*
+	 * Only to reach the inode. The kernel's own file operations: the
+	 * last fput runs when insmod returns, after a failed load has freed
+	 * the module.
+	 */
+	file = anon_inode_getfile("[kvm_s2attr]", &generic_ro_fops, NULL,
 				  O_RDONLY);
 	if (IS_ERR(file)) {
 		pr_warn("live application unsupported: no anonymous inode (%ld); changes reach new mappings only\n",
