@@ -20,7 +20,9 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/device.h>
+#include <linux/jiffies.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
@@ -341,6 +343,27 @@ static int s2attr_live_zap(struct pci_dev *pdev, struct s2attr_live_result *res)
 }
 #endif
 
+/*
+ * How long an application waits for the device lock. Its holder may be an
+ * unbind that waits for a running guest to let the device go, for as
+ * long as the guest runs: then the application fails (EBUSY) rather than
+ * hang the write, and every application behind it.
+ */
+#define S2ATTR_DEVICE_LOCK_WAIT_MS	3000
+
+static int s2attr_device_lock(struct device *dev)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(S2ATTR_DEVICE_LOCK_WAIT_MS);
+
+	while (!device_trylock(dev)) {
+		if (time_after(jiffies, end))
+			return -EBUSY;
+		if (msleep_interruptible(10))
+			return -EINTR;
+	}
+	return 0;
+}
+
 int s2attr_live_apply(struct pci_dev *pdev, struct s2attr_live_result *res)
 {
 	struct device_driver *drv;
@@ -354,7 +377,7 @@ int s2attr_live_apply(struct pci_dev *pdev, struct s2attr_live_result *res)
 	}
 	mutex_lock(&s2attr_live_lock);
 	/* The driver stays bound, and drvdata valid, while we hold it. */
-	err = device_lock_interruptible(&pdev->dev);
+	err = s2attr_device_lock(&pdev->dev);
 	if (!err) {
 		drv = pdev->dev.driver;
 		if (drv && s2attr_driver_is_vfio_pci(drv->name))

@@ -212,6 +212,18 @@ chmod 0444 "$S/remove"
 if [ "$(id -u)" != 0 ]; then
 	t "unset, sysfs not writable" 1 "${arm[@]}" -- unset 00:03.0
 fi
+chmod 0644 "$S/remove"
+
+# A write that failed because the change did not reach running guests:
+# the module's last application says why (/proc/version fails the write).
+rm "$S/add" && ln -s /proc/version "$S/add"
+printf '0000:00:03.0 %s bars=0 mappings=0 error -16\n' "$(($(date +%s) + 5))" >"$S/last_apply"
+t "set, application failed: exit 1" 1 "${arm[@]}" -- set 00:03.0 normal-nc
+has "set, application failed: says busy and what holds" "set 0000:00:03.0: the change holds for new mappings, but running guests keep the old attribute: the device is busy" "$tmp/err"
+printf '0000:00:03.0 1700000000 bars=0 mappings=0 error -16\n' >"$S/last_apply"
+t "set, write failed, an older application failed: exit 1" 1 "${arm[@]}" -- set 00:03.0 normal-nc
+has "set, write failed, older application: not blamed" "writing .*/add failed" "$tmp/err"
+rm "$S/add" && : >"$S/add"
 
 echo "1..$n"
 [ "$failed" = 0 ] && echo "# tool-test: all $n passed" || echo "# tool-test: $failed of $n failed"
