@@ -43,6 +43,7 @@ host-setup:
 unit:
 	$(MAKE) -C tests/unit check
 	bash tests/host/apt-sources-test.sh
+	bash tests/host/kernel-sources-test.sh
 	bash tests/host/cache-lock-test.sh
 
 matrix:

@@ -114,18 +114,53 @@ chroot_sh() {
 	' "$1" "$3" >>"$2" 2>&1
 }
 
-# suite_apt SUITE APT-GET-ARGS...: apt-get on a private configuration that
-# sees only SUITE (main, amd64 + arm64). Release signatures are checked with
-# the host's keyrings as usual (not their Valid-Until date: the mirror may
-# serve a snapshot); nothing under / is touched.
+# apt_set_sources SUITES MIRROR SECURITY: the sources.list of an apt set,
+# one "deb" line per suite of SUITES (a space-separated list, e.g.
+# "bookworm bookworm-updates bookworm-security"): a -security suite from
+# SECURITY, any other from MIRROR, main only, amd64 and arm64. With
+# SECURITY empty (this machine has no security source) the -security
+# suites are left out.
+apt_set_sources() {
+	local s
+	for s in $1; do
+		case $s in
+		*-security) [ -z "$3" ] || printf 'deb [arch=amd64,arm64] %s %s main\n' "$3" "$s" ;;
+		*) printf 'deb [arch=amd64,arm64] %s %s main\n' "$2" "$s" ;;
+		esac
+	done
+}
+
+# suite_dir SUITES: where the apt set of SUITES keeps its state; a single
+# suite's is $CACHE/apt/SUITE, as it always was.
+suite_dir() {
+	local s=$1
+	printf '%s\n' "$CACHE/apt/${s// /+}"
+}
+
+# suite_apt SUITES APT-GET-ARGS...: apt-get on a private configuration that
+# sees only SUITES (one suite, or a space-separated list whose newest
+# versions win, as on a host that has them all; main, amd64 + arm64).
+# Release signatures are checked with the host's keyrings as usual (not
+# their Valid-Until date: the mirror may serve a snapshot); nothing under /
+# is touched. The sources are rewritten, and the lists refreshed, when this
+# machine's mirrors change.
 suite_apt() {
-	local suite=$1 dir=$CACHE/apt/$1
-	shift
-	if [ ! -f "$dir/sources.list" ]; then
+	local dir security='' sources
+	dir=$(suite_dir "$1")
+	case " $1 " in
+	*-security" "*)
+		security=$(debian_mirror security 2>/dev/null) ||
+			log "apt: this machine has no security source: $1 without its -security suite"
+		;;
+	esac
+	sources=$(apt_set_sources "$1" "$(debian_mirror)" "$security")
+	if [ "$(cat "$dir/sources.list" 2>/dev/null)" != "$sources" ]; then
 		mkdir -p "$dir/lists/partial" "$dir/archives/partial" "$dir/parts"
-		: > "$dir/status"
-		printf 'deb [arch=amd64,arm64] %s %s main\n' "$(debian_mirror)" "$suite" > "$dir/sources.list"
+		[ -f "$dir/status" ] || : > "$dir/status"
+		printf '%s\n' "$sources" > "$dir/sources.list"
+		rm -f "$dir/updated"
 	fi
+	shift
 	apt-get -q \
 		-o Dir::Etc::SourceList="$dir/sources.list" \
 		-o Dir::Etc::SourceParts="$dir/parts" \
@@ -142,7 +177,8 @@ suite_apt() {
 }
 
 suite_apt_cache() {
-	local suite=$1 dir=$CACHE/apt/$1
+	local dir
+	dir=$(suite_dir "$1")
 	shift
 	apt-cache \
 		-o Dir::Etc::SourceList="$dir/sources.list" \
@@ -155,13 +191,15 @@ suite_apt_cache() {
 		"$@"
 }
 
-# Refresh a suite's package lists at most once every 12 hours.
+# suite_update SUITES: refresh the package lists of SUITES (one suite or a
+# list, as for suite_apt) at most once every 12 hours.
 suite_update() {
-	local stamp=$CACHE/apt/$1/updated
+	local stamp
+	stamp=$(suite_dir "$1")/updated
 	if [ -f "$stamp" ] && [ -n "$(find "$stamp" -mmin -720)" ]; then
 		return 0
 	fi
 	log "apt: updating package lists for $1"
-	suite_apt "$1" update >/dev/null || die "apt-get update failed for suite $1"
+	suite_apt "$1" update >/dev/null || die "apt-get update failed for $1"
 	touch "$stamp"
 }
