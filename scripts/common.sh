@@ -6,7 +6,16 @@
 
 KVM_S2ATTR_CACHE=${KVM_S2ATTR_CACHE:-/var/cache/kvm-s2attr}
 CACHE=$KVM_S2ATTR_CACHE
+# The kernels the scripts fetch, build and boot are named for a Debian
+# release (its codename; bookworm-612 for the linux-6.12 built for
+# bookworm), followed, for one of Debian's other arm64 flavours, by -16k
+# (arm64-16k: 16 KiB pages), -rt (rt-arm64: PREEMPT_RT) or -cloud
+# (cloud-arm64: a trimmed configuration); see kernel_source. SUITES_ALL
+# are the default arm64 flavour of each release, what make check covers;
+# SUITES_FLAVOURS the others (scripts/build-matrix.sh flavours).
 SUITES_ALL="bullseye bookworm trixie sid"
+SUITES_FLAVOURS="bookworm-612 bookworm-612-16k bookworm-rt bookworm-cloud"
+SUITES_FLAVOURS="$SUITES_FLAVOURS trixie-16k trixie-rt trixie-cloud sid-16k sid-rt sid-cloud"
 
 # cache_lock: hold the machine-wide lock on $CACHE until this process and
 # its children are done, waiting (and saying so) while another run holds
@@ -112,6 +121,31 @@ chroot_sh() {
 	unshare --mount --propagation private sh -c '
 		mount -t proc proc "$0/proc" && chroot "$0" sh -c "$1"
 	' "$1" "$3" >>"$2" 2>&1
+}
+
+# kernel_source NAME: where the kernel called NAME (see SUITES_ALL) comes
+# from, as one line "CODENAME FLAVOUR METAPACKAGE SUITE...": the Debian
+# release whose toolchain builds it, Debian's name for its flavour (arm64,
+# arm64-16k, rt-arm64, cloud-arm64), the headers metapackage whose
+# dependency names its newest ABI, and the suites a host of that release
+# takes kernels from, for suite_apt. Fails, printing nothing, for a name
+# it does not know.
+kernel_source() {
+	local name=$1 series flavour=arm64 meta=linux-headers- suites
+	case $name in
+	*-16k) flavour=arm64-16k series=${name%-16k} ;;
+	*-rt) flavour=rt-arm64 series=${name%-rt} ;;
+	*-cloud) flavour=cloud-arm64 series=${name%-cloud} ;;
+	*) series=$name ;;
+	esac
+	case $series in
+	bullseye | bookworm | trixie | sid) suites=$series ;;
+	# linux-6.12 for bookworm (6.12.N+deb12, gcc-12) is only in
+	# bookworm-security; its metapackages are linux-headers-6.12-*.
+	bookworm-612) meta=linux-headers-6.12- suites="bookworm bookworm-updates bookworm-security" ;;
+	*) return 1 ;;
+	esac
+	printf '%s %s %s%s %s\n' "${series%-612}" "$flavour" "$meta" "$flavour" "$suites"
 }
 
 # apt_set_sources SUITES MIRROR SECURITY: the sources.list of an apt set,
