@@ -7,6 +7,8 @@
 #   make check            the whole test suite: unit, fuzz (short), style,
 #                         matrix, end-to-end in QEMU, packaging
 #   make matrix           cross-build for every supported Debian kernel
+#   make matrix-flavours  the same for Debian's other arm64 flavours (16k, rt,
+#                         cloud) and bookworm's 6.12 (not part of check yet)
 #   make unit             user-space unit tests of the pure logic
 #   make fuzz             a short libFuzzer run of the parsers (long: make -C tests/fuzz long)
 #   make style            checkpatch on src/
@@ -20,7 +22,7 @@ SRC := $(CURDIR)
 CONFIG_H := $(CURDIR)/kvm_s2attr_config.h
 CONFTEST_SRC := $(wildcard $(SRC)/src/conftest/*.c)
 
-.PHONY: all module clean unit matrix e2e check style bench fuzz debug-e2e host-setup
+.PHONY: all module clean unit matrix matrix-flavours e2e check style bench fuzz debug-e2e host-setup
 
 all: module
 
@@ -43,10 +45,14 @@ host-setup:
 unit:
 	$(MAKE) -C tests/unit check
 	bash tests/host/apt-sources-test.sh
+	bash tests/host/kernel-sources-test.sh
 	bash tests/host/cache-lock-test.sh
 
 matrix:
 	bash scripts/build-matrix.sh
+
+matrix-flavours:
+	bash scripts/build-matrix.sh flavours
 
 # The end-to-end tests run Debian trixie's QEMU (10.0, from the toolchain
 # chroot): under this machine's QEMU 7.2 with multi-threaded TCG, the stock

@@ -6,7 +6,16 @@
 
 KVM_S2ATTR_CACHE=${KVM_S2ATTR_CACHE:-/var/cache/kvm-s2attr}
 CACHE=$KVM_S2ATTR_CACHE
+# The kernels the scripts fetch, build and boot are named for a Debian
+# release (its codename; bookworm-612 for the linux-6.12 built for
+# bookworm), followed, for one of Debian's other arm64 flavours, by -16k
+# (arm64-16k: 16 KiB pages), -rt (rt-arm64: PREEMPT_RT) or -cloud
+# (cloud-arm64: a trimmed configuration); see kernel_source. SUITES_ALL
+# are the default arm64 flavour of each release, what make check covers;
+# SUITES_FLAVOURS the others (scripts/build-matrix.sh flavours).
 SUITES_ALL="bullseye bookworm trixie sid"
+SUITES_FLAVOURS="bookworm-612 bookworm-612-16k bookworm-rt bookworm-cloud"
+SUITES_FLAVOURS="$SUITES_FLAVOURS trixie-16k trixie-rt trixie-cloud sid-16k sid-rt sid-cloud"
 
 # cache_lock: hold the machine-wide lock on $CACHE until this process and
 # its children are done, waiting (and saying so) while another run holds
@@ -114,18 +123,78 @@ chroot_sh() {
 	' "$1" "$3" >>"$2" 2>&1
 }
 
-# suite_apt SUITE APT-GET-ARGS...: apt-get on a private configuration that
-# sees only SUITE (main, amd64 + arm64). Release signatures are checked with
-# the host's keyrings as usual (not their Valid-Until date: the mirror may
-# serve a snapshot); nothing under / is touched.
+# kernel_source NAME: where the kernel called NAME (see SUITES_ALL) comes
+# from, as one line "CODENAME FLAVOUR METAPACKAGE SUITE...": the Debian
+# release whose toolchain builds it, Debian's name for its flavour (arm64,
+# arm64-16k, rt-arm64, cloud-arm64), the headers metapackage whose
+# dependency names its newest ABI, and the suites a host of that release
+# takes kernels from, for suite_apt. Fails, printing nothing, for a name
+# it does not know.
+kernel_source() {
+	local name=$1 series flavour=arm64 meta=linux-headers- suites
+	case $name in
+	*-16k) flavour=arm64-16k series=${name%-16k} ;;
+	*-rt) flavour=rt-arm64 series=${name%-rt} ;;
+	*-cloud) flavour=cloud-arm64 series=${name%-cloud} ;;
+	*) series=$name ;;
+	esac
+	case $series in
+	bullseye | bookworm | trixie | sid) suites=$series ;;
+	# linux-6.12 for bookworm (6.12.N+deb12, gcc-12) is only in
+	# bookworm-security; its metapackages are linux-headers-6.12-*.
+	bookworm-612) meta=linux-headers-6.12- suites="bookworm bookworm-updates bookworm-security" ;;
+	*) return 1 ;;
+	esac
+	printf '%s %s %s%s %s\n' "${series%-612}" "$flavour" "$meta" "$flavour" "$suites"
+}
+
+# apt_set_sources SUITES MIRROR SECURITY: the sources.list of an apt set,
+# one "deb" line per suite of SUITES (a space-separated list, e.g.
+# "bookworm bookworm-updates bookworm-security"): a -security suite from
+# SECURITY, any other from MIRROR, main only, amd64 and arm64. With
+# SECURITY empty (this machine has no security source) the -security
+# suites are left out.
+apt_set_sources() {
+	local s
+	for s in $1; do
+		case $s in
+		*-security) [ -z "$3" ] || printf 'deb [arch=amd64,arm64] %s %s main\n' "$3" "$s" ;;
+		*) printf 'deb [arch=amd64,arm64] %s %s main\n' "$2" "$s" ;;
+		esac
+	done
+}
+
+# suite_dir SUITES: where the apt set of SUITES keeps its state; a single
+# suite's is $CACHE/apt/SUITE, as it always was.
+suite_dir() {
+	local s=$1
+	printf '%s\n' "$CACHE/apt/${s// /+}"
+}
+
+# suite_apt SUITES APT-GET-ARGS...: apt-get on a private configuration that
+# sees only SUITES (one suite, or a space-separated list whose newest
+# versions win, as on a host that has them all; main, amd64 + arm64).
+# Release signatures are checked with the host's keyrings as usual (not
+# their Valid-Until date: the mirror may serve a snapshot); nothing under /
+# is touched. The sources are rewritten, and the lists refreshed, when this
+# machine's mirrors change.
 suite_apt() {
-	local suite=$1 dir=$CACHE/apt/$1
-	shift
-	if [ ! -f "$dir/sources.list" ]; then
+	local dir security='' sources
+	dir=$(suite_dir "$1")
+	case " $1 " in
+	*-security" "*)
+		security=$(debian_mirror security 2>/dev/null) ||
+			log "apt: this machine has no security source: $1 without its -security suite"
+		;;
+	esac
+	sources=$(apt_set_sources "$1" "$(debian_mirror)" "$security")
+	if [ "$(cat "$dir/sources.list" 2>/dev/null)" != "$sources" ]; then
 		mkdir -p "$dir/lists/partial" "$dir/archives/partial" "$dir/parts"
-		: > "$dir/status"
-		printf 'deb [arch=amd64,arm64] %s %s main\n' "$(debian_mirror)" "$suite" > "$dir/sources.list"
+		[ -f "$dir/status" ] || : > "$dir/status"
+		printf '%s\n' "$sources" > "$dir/sources.list"
+		rm -f "$dir/updated"
 	fi
+	shift
 	apt-get -q \
 		-o Dir::Etc::SourceList="$dir/sources.list" \
 		-o Dir::Etc::SourceParts="$dir/parts" \
@@ -142,7 +211,8 @@ suite_apt() {
 }
 
 suite_apt_cache() {
-	local suite=$1 dir=$CACHE/apt/$1
+	local dir
+	dir=$(suite_dir "$1")
 	shift
 	apt-cache \
 		-o Dir::Etc::SourceList="$dir/sources.list" \
@@ -155,13 +225,15 @@ suite_apt_cache() {
 		"$@"
 }
 
-# Refresh a suite's package lists at most once every 12 hours.
+# suite_update SUITES: refresh the package lists of SUITES (one suite or a
+# list, as for suite_apt) at most once every 12 hours.
 suite_update() {
-	local stamp=$CACHE/apt/$1/updated
+	local stamp
+	stamp=$(suite_dir "$1")/updated
 	if [ -f "$stamp" ] && [ -n "$(find "$stamp" -mmin -720)" ]; then
 		return 0
 	fi
 	log "apt: updating package lists for $1"
-	suite_apt "$1" update >/dev/null || die "apt-get update failed for suite $1"
+	suite_apt "$1" update >/dev/null || die "apt-get update failed for $1"
 	touch "$stamp"
 }

@@ -1,26 +1,32 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# fetch-kernel.sh SUITE: download Debian's arm64 kernel for SUITE (headers,
-# common headers, the amd64 kbuild tools, image and modules) into the cache,
-# resolving the version now (Debian keeps only the newest one). Prints the
-# path of the kernel's env file, which records what was fetched.
+# fetch-kernel.sh NAME: download the Debian arm64 kernel called NAME (a
+# release, e.g. bookworm, or a flavour, e.g. trixie-16k: see SUITES_ALL in
+# common.sh) into the cache: headers, common headers, the amd64 kbuild
+# tools, image and modules. The version is resolved now, the newest of the
+# suites a host of that release takes kernels from (Debian keeps only the
+# newest one). Prints the path of the kernel's env file, which records
+# what was fetched.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 cache_lock
 
-suite=${1:?usage: fetch-kernel.sh bullseye|bookworm|trixie|sid|debug}
+suite=${1:?usage: fetch-kernel.sh NAME (one of: $SUITES_ALL $SUITES_FLAVOURS debug)}
 # "debug" is not a Debian kernel but one built here with the kernel's own
 # checkers on (debug-kernel.sh); it is used the same way.
 [ "$suite" != debug ] || exec "$(dirname "$0")/debug-kernel.sh"
-case " $SUITES_ALL " in *" $suite "*) ;; *) die "unknown suite '$suite' (one of: $SUITES_ALL)";; esac
+src=$(kernel_source "$suite") ||
+	die "unknown kernel '$suite' (one of: $SUITES_ALL $SUITES_FLAVOURS debug)"
+read -r _ flavour meta suites <<<"$src"
 
-suite_update "$suite"
+suite_update "$suites"
 
-# The ABI name (e.g. 6.1.0-50) comes from the metapackage's dependency.
-abi=$(suite_apt_cache "$suite" depends linux-headers-arm64:arm64 |
-	sed -n 's/^  Depends: linux-headers-\(.*\)-arm64:arm64$/\1/p' | head -n 1)
-[ -n "$abi" ] || die "$suite: cannot resolve linux-headers-arm64 to a kernel version"
-kver=$abi-arm64
+# The kernel release (e.g. 6.1.0-50-arm64, 6.12.117+deb13-arm64-16k) comes
+# from the metapackage's dependency, in its candidate version: the newest
+# of $suites.
+kver=$(suite_apt_cache "$suites" depends "$meta:arm64" |
+	sed -n "s/^  Depends: linux-headers-\(.*-$flavour\):arm64\$/\1/p" | head -n 1)
+[ -n "$kver" ] || die "$suite: cannot resolve $meta in $suites to a kernel version"
 dest=$CACHE/kernels/$kver
 envfile=$dest/kernel.env
 if [ -f "$envfile" ]; then
@@ -28,19 +34,20 @@ if [ -f "$envfile" ]; then
 	exit 0
 fi
 
-exists() { suite_apt_cache "$suite" show "$1" >/dev/null 2>&1; }
+exists() { suite_apt_cache "$suites" show "$1" >/dev/null 2>&1; }
 pkg_deps() {
-	suite_apt_cache "$suite" depends "$1" |
+	suite_apt_cache "$suites" depends "$1" |
 		sed -n -e 's/^  \(Pre\)\{0,1\}Depends: <\{0,1\}\(linux-[^<>: ]*\).*/\2/p' \
 			-e 's/^    \(linux-[^<>: ]*\)$/\1/p' | sort -u
 }
 
-# Headers: the arm64 flavour package, the shared -common one, and the
-# kbuild host tools (fixdep, modpost) built for this (amd64) machine.
+# Headers: the flavour's package, the shared -common one (-common-rt for
+# rt-arm64), and the kbuild host tools (fixdep, modpost) built for this
+# (amd64) machine.
 pkgs="linux-headers-$kver:arm64"
 for dep in $(pkg_deps "linux-headers-$kver:arm64"); do
 	case $dep in
-	linux-headers-*-common) pkgs="$pkgs $dep:all";;
+	linux-headers-*-common | linux-headers-*-common-rt) pkgs="$pkgs $dep:all";;
 	linux-kbuild-*) pkgs="$pkgs $dep:amd64";;
 	linux-base-"$kver") pkgs="$pkgs $dep:arm64";;
 	esac
@@ -60,7 +67,7 @@ rm -rf "$tmp"
 mkdir -p "$tmp/debs" "$tmp/root"
 log "$suite: fetching $kver: $pkgs"
 # shellcheck disable=SC2086 # word splitting of the package list is intended
-(cd "$tmp/debs" && suite_apt "$suite" download $pkgs >/dev/null) ||
+(cd "$tmp/debs" && suite_apt "$suites" download $pkgs >/dev/null) ||
 	die "$suite: download failed"
 for deb in "$tmp"/debs/*.deb; do
 	dpkg-deb -x "$deb" "$tmp/root"
@@ -88,6 +95,8 @@ mv "$tmp" "$dest"
 fix() { printf '%s\n' "${1/$tmp/$dest}"; }
 cat > "$envfile" <<EOT
 SUITE=$suite
+FLAVOUR=$flavour
+APT_SUITES="$suites"
 KVER=$kver
 PKGVER=$pkgver
 GCC=$gcc

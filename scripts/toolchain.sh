@@ -3,15 +3,18 @@
 # toolchain.sh SUITE GCC: make sure the aarch64 cross compiler GCC (e.g.
 # gcc-14) that Debian built SUITE's kernel with is available, and print how
 # to run it: "host" when this machine has it, otherwise the path of a
-# minimal SUITE chroot (cached) holding it. A chroot is used because newer
-# cross compilers need a newer glibc than this host's; apt inside it keeps
-# the choice robust to Debian's version drift. Release files are still
-# verified, but not their Valid-Until: the mirror may serve a snapshot.
+# minimal chroot (cached) of SUITE's release holding it; SUITE may name a
+# flavour (trixie-16k), whose release's chroot (trixie) serves it. A chroot
+# is used because newer cross compilers need a newer glibc than this
+# host's; apt inside it keeps the choice robust to Debian's version drift.
+# Release files are still verified, but not their Valid-Until: the mirror
+# may serve a snapshot.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 cache_lock
 
 suite=${1:?usage: toolchain.sh SUITE gcc-NN}
+suite=${suite%%-*}
 gcc=${2:?usage: toolchain.sh SUITE gcc-NN}
 
 if command -v "aarch64-linux-gnu-$gcc" >/dev/null; then
