@@ -139,7 +139,13 @@ kernel_source() {
 	*) series=$name ;;
 	esac
 	case $series in
-	bullseye | bookworm | trixie | sid) suites=$series ;;
+	# Security updates included, as on a host: the -security suites carry
+	# newer kernels than the releases' last point releases. Not for
+	# bullseye: its (LTS) security suite lists arm64 kernels whose
+	# packages the mirror does not serve (404), only amd64's and all's.
+	# sid has no security suite.
+	bookworm | trixie) suites="$series $series-updates $series-security" ;;
+	bullseye | sid) suites=$series ;;
 	# linux-6.12 for bookworm (6.12.N+deb12, gcc-12) is only in
 	# bookworm-security; its metapackages are linux-headers-6.12-*.
 	bookworm-612) meta=linux-headers-6.12- suites="bookworm bookworm-updates bookworm-security" ;;

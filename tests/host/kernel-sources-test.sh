@@ -48,13 +48,18 @@ source_of() {
 		echo "failed, printing: $out"
 	fi
 }
-expect "a release: its arm64 flavour" \
-	"bookworm arm64 linux-headers-arm64 bookworm" "$(source_of bookworm)"
+expect "bookworm: its arm64 flavour, security updates included" \
+	"bookworm arm64 linux-headers-arm64 bookworm bookworm-updates bookworm-security" \
+	"$(source_of bookworm)"
 expect "-16k: arm64-16k" \
-	"trixie arm64-16k linux-headers-arm64-16k trixie" "$(source_of trixie-16k)"
+	"trixie arm64-16k linux-headers-arm64-16k trixie trixie-updates trixie-security" \
+	"$(source_of trixie-16k)"
+expect "bullseye: its point release only" \
+	"bullseye arm64 linux-headers-arm64 bullseye" "$(source_of bullseye)"
 expect "-rt: rt-arm64" "sid rt-arm64 linux-headers-rt-arm64 sid" "$(source_of sid-rt)"
 expect "-cloud: cloud-arm64" \
-	"bookworm cloud-arm64 linux-headers-cloud-arm64 bookworm" "$(source_of bookworm-cloud)"
+	"bookworm cloud-arm64 linux-headers-cloud-arm64 bookworm bookworm-updates bookworm-security" \
+	"$(source_of bookworm-cloud)"
 expect "bookworm-612: linux-6.12's metapackage, from bookworm-security" \
 	"bookworm arm64 linux-headers-6.12-arm64 bookworm bookworm-updates bookworm-security" \
 	"$(source_of bookworm-612)"
