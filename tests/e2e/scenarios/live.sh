@@ -14,10 +14,10 @@
 # First, the trace events: a new mapping rewritten (kvm_s2attr_rewrite,
 # MemAttr codes from the architecture) and an application
 # (kvm_s2attr_apply).
-# Last, a change while an unbind of the device waits for a running guest
-# to let it go: it must fail within seconds and say so, and the guest's
-# leaves keep their attribute.
-# e2e-blocks: 26
+# Last, a change while an unbind, then a remove, of the device waits for
+# a running guest to let it go: it must fail within seconds and say so,
+# and the guest's leaves keep their attribute.
+# e2e-blocks: 35
 # shellcheck shell=sh disable=SC2154 # e2e_* come from the kernel command line
 S=/sys/kernel/kvm_s2attr
 KO=/e2e/kvm_s2attr.ko
@@ -94,69 +94,81 @@ lv_run() {
 	e2e_check "$lv_name: insmod again" insmod $KO
 }
 
-# lv_unbind BDF: a change while BDF's unbind waits for a running guest
-# (s2test --live) to let the device go, holding its device lock. The
-# change fails within seconds saying the device is busy, the device's
-# application and status say error, and the guest's leaves keep their
-# attribute (s2test "keep"); once the guest is gone the unbind completes.
-# Eight blocks.
+# lv_unbind BDF unbind|remove: a change while BDF's unbind (or its
+# removal from the bus) waits for a running guest (s2test --live) to let
+# the device go, holding its device lock. The change fails within seconds
+# saying the device is busy, the device's application and status say
+# error, and the guest's leaves keep their attribute (s2test "keep"); once
+# the guest is gone the unbind (removal) completes. Then the device is
+# bound to vfio-pci again (after a rescan). Eight blocks; nine for remove.
 lv_unbind() {
-	dev=$1
+	dev=$1 how=$2
 	rm -f /tmp/lv.in /tmp/lv.out
 	mkfifo /tmp/lv.in /tmp/lv.out
 	$S2TEST --live /tmp/lv.in,/tmp/lv.out "$dev" --expect kernel-default >/tmp/lv.tap 2>&1 &
 	pid=$!
 	# Opened once s2test's guest has made its first pass.
 	exec 5>/tmp/lv.in 6</tmp/lv.out
-	echo "$dev" >/sys/bus/pci/drivers/vfio-pci/unbind &
+	if [ "$how" = remove ]; then
+		echo 1 >"/sys/bus/pci/devices/$dev/remove" &
+	else
+		echo "$dev" >/sys/bus/pci/drivers/vfio-pci/unbind &
+	fi
 	ub=$!
 	sleep 2
 	# (The driver link goes before the driver's remove runs, and waits.)
 	if kill -0 $ub 2>/dev/null; then
-		e2e_pass "live: unbind: the unbind of $dev waits for the running guest"
+		e2e_pass "live: $how: the $how of $dev waits for the running guest"
 	else
-		e2e_fail "live: unbind: the unbind of $dev waits for the running guest" "it did not wait"
+		e2e_fail "live: $how: the $how of $dev waits for the running guest" "it did not wait"
 	fi
 	t0=$(date +%s)
 	out=$("$T" set "$dev" "$(e2e_setting "$opp")" 2>&1)
 	rc=$?
 	t=$(($(date +%s) - t0))
 	case "$rc $out" in
-	"1 "*"device is busy"*) e2e_pass "live: unbind: set fails, saying the device is busy, in ${t}s" ;;
-	*) e2e_fail "live: unbind: set fails, saying the device is busy" "exit $rc after ${t}s: $out" ;;
+	"1 "*"device is busy"*) e2e_pass "live: $how: set fails, saying the device is busy, in ${t}s" ;;
+	*) e2e_fail "live: $how: set fails, saying the device is busy" "exit $rc after ${t}s: $out" ;;
 	esac
 	if [ "$t" -le 10 ]; then
-		e2e_pass "live: unbind: set returned within 10s (${t}s)"
+		e2e_pass "live: $how: set returned within 10s (${t}s)"
 	else
-		e2e_fail "live: unbind: set returned within 10s" "it took ${t}s"
+		e2e_fail "live: $how: set returned within 10s" "it took ${t}s"
 	fi
 	applied=$(cat "$S/devices/$dev/applied" 2>&1)
 	if echo "$applied" | grep -Eq '^[0-9]+ bars=0 mappings=0 error -16$'; then
-		e2e_pass "live: unbind: the device's application says error -16: $applied"
+		e2e_pass "live: $how: the device's application says error -16: $applied"
 	else
-		e2e_fail "live: unbind: the device's application says error -16" "applied: $applied"
+		e2e_fail "live: $how: the device's application says error -16" "applied: $applied"
 	fi
 	"$T" status >/tmp/lv.status 2>&1
 	rc=$?
 	if [ $rc = 1 ] && grep -q "APPLIED error" /tmp/lv.status; then
-		e2e_pass "live: unbind: status exits 1 and names the failed application"
+		e2e_pass "live: $how: status exits 1 and names the failed application"
 	else
-		e2e_fail "live: unbind: status exits 1 and names the failed application" "exit $rc:" "$(cat /tmp/lv.status)"
+		e2e_fail "live: $how: status exits 1 and names the failed application" "exit $rc:" "$(cat /tmp/lv.status)"
 	fi
 	echo "keep $stock" >&5
 	read -r _ <&6
 	echo quit >&5
 	exec 5>&- 6<&-
 	wait $pid
-	tap_diag "e2e-block live: unbind: s2test"
+	tap_diag "e2e-block live: $how: s2test"
 	cat /tmp/lv.tap >&3
 	wait $ub
-	if [ ! -e "/sys/bus/pci/devices/$dev/driver" ]; then
-		e2e_pass "live: unbind: $dev unbound once the guest was gone"
+	if [ "$how" = remove ]; then
+		if [ ! -e "/sys/bus/pci/devices/$dev" ]; then
+			e2e_pass "live: $how: $dev removed once the guest was gone"
+		else
+			e2e_fail "live: $how: $dev removed once the guest was gone" "still there"
+		fi
+		e2e_check "live: $how: rescan" sh -c "echo 1 > /sys/bus/pci/rescan"
+	elif [ ! -e "/sys/bus/pci/devices/$dev/driver" ]; then
+		e2e_pass "live: $how: $dev unbound once the guest was gone"
 	else
-		e2e_fail "live: unbind: $dev unbound once the guest was gone" "still bound to $(readlink "/sys/bus/pci/devices/$dev/driver")"
+		e2e_fail "live: $how: $dev unbound once the guest was gone" "still bound to $(readlink "/sys/bus/pci/devices/$dev/driver")"
 	fi
-	e2e_check "live: unbind: $dev bound to vfio-pci again" e2e_bind_vfio "$dev"
+	e2e_check "live: $how: $dev bound to vfio-pci again" e2e_bind_vfio "$dev"
 	"$T" unset "$dev" >/dev/null 2>&1
 }
 
@@ -196,5 +208,6 @@ e2e_check "live: trace: unset $e2e_dev_small" $T unset "$e2e_dev_small"
 # ------------------------------------------------- changes while running ---
 lv_run "live: small" "$e2e_dev_small" "${e2e_live_flips:-46}" 4 --no-host-touch
 lv_run "live: big" "$e2e_dev_big" 4 2
-lv_unbind "$e2e_dev_small"
+lv_unbind "$e2e_dev_small" unbind
+lv_unbind "$e2e_dev_small" remove
 e2e_check "live: rmmod" rmmod kvm_s2attr
