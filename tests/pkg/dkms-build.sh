@@ -22,7 +22,8 @@
 # a sign-file that does not exist (dkms then only says "modules won't be
 # signed"); "nosign" (default) disables signing. With sign and sign-broken
 # the module must carry a signature (tools/check-signed.sh), else exit 3.
-# Checks the vermagic. Prints "ok <kver> <vermagic>" on success.
+# Checks the vermagic. Prints "ok <kver> <vermagic>" on success; for a
+# kernel dkms declines (BUILD_EXCLUSIVE_CONFIG), "skip ..." and exit 77.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -98,6 +99,16 @@ else
 		exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 			HOME=/root LANG=C.UTF-8 "$work/run-dkms.sh"
 	' sh "$runner" "$CACHE" "$work" "$srctree" >"$work/dkms.log" 2>&1 || rc=$?
+fi
+# dkms exits 77 when the kernel lacks a BUILD_EXCLUSIVE_CONFIG option: a
+# clean skip, reported with what the kernel's configuration lacks.
+if [ "$rc" = 77 ] && grep -q BUILD_EXCLUSIVE "$work/dkms.log"; then
+	missing=$(sed -n 's/^BUILD_EXCLUSIVE_CONFIG="\(.*\)"$/\1/p' "$srctree/kvm-s2attr-$ver/dkms.conf" |
+		tr ' ' '\n' | while read -r opt; do
+			grep -Eq "^$opt=[ym]$" "$KDIR/.config" || printf '%s ' "$opt"
+		done)
+	echo "skip $suite $KVER: dkms declines to build (exit 77, BUILD_EXCLUSIVE): the kernel has no ${missing% }"
+	exit 77
 fi
 if [ "$rc" != 0 ]; then
 	cat "$work/dkms.log" >&2

@@ -63,6 +63,33 @@ printf 'kvm_s2attr\n' >"$C/etc/modules-load.d/kvm.conf"
 printf 'quiet kvm_s2attr.default=device\n' >"$C/proc/cmdline"
 t "configured in modules-load.d and the command line: status" 3 "${arm[@]}" KVM_S2ATTR_CONF_ROOT="$C" -- status
 has "configured: both places" "configured \(in /etc/modules-load.d/kvm.conf, /proc/cmdline\) but not loaded" "$tmp/err"
+# A kernel built without KVM (Debian's bookworm rt-arm64) or without the
+# hooks' options: unsupported, naming what is missing, whether or not
+# /dev/kvm exists (the config is read first).
+K=$tmp/kconf
+mkdir -p "$K/boot"
+printf 'CONFIG_ARM64=y\n# CONFIG_KVM is not set\nCONFIG_KPROBES=y\nCONFIG_FUNCTION_TRACER=y\n' >"$K/boot/config-$(uname -r)"
+t "kernel without CONFIG_KVM: status unsupported" 4 "${arm[@]}" KVM_S2ATTR_CONF_ROOT="$K" -- status
+has "kernel without CONFIG_KVM: says so" "unsupported host: kernel $(uname -r) is built without KVM \(CONFIG_KVM not set in /boot/config-$(uname -r)\): kvm-s2attr cannot run on it, and DKMS does not build it" "$tmp/err"
+t "kernel without CONFIG_KVM: set unsupported" 4 "${arm[@]}" KVM_S2ATTR_CONF_ROOT="$K" -- set 01:00.0 normal-nc
+t "kernel without CONFIG_KVM: --json" 4 "${arm[@]}" KVM_S2ATTR_CONF_ROOT="$K" -- status --json
+has "kernel without CONFIG_KVM: json reason" '"supported":false.*built without KVM' "$tmp/out"
+t "kernel without CONFIG_KVM: --prometheus" 0 "${arm[@]}" KVM_S2ATTR_CONF_ROOT="$K" -- status --prometheus
+has "kernel without CONFIG_KVM: kvm_s2attr_supported 0" '^kvm_s2attr_supported 0$' "$tmp/out"
+printf 'CONFIG_KVM=y\nCONFIG_KPROBES=y\n# CONFIG_FUNCTION_TRACER is not set\n' >"$K/boot/config-$(uname -r)"
+t "kernel without the function tracer: unsupported" 4 "${arm[@]}" KVM_S2ATTR_CONF_ROOT="$K" -- status
+has "kernel without the function tracer: names it" "built without what kvm-s2attr hooks KVM with \(CONFIG_FUNCTION_TRACER not set" "$tmp/err"
+printf 'CONFIG_KVM=y\nCONFIG_KPROBES=y\nCONFIG_FUNCTION_TRACER=y\n' >"$K/boot/config-$(uname -r)"
+t "kernel with all three: not loaded, not unsupported" 3 "${arm[@]}" KVM_S2ATTR_CONF_ROOT="$K" -- status
+# The tool's list is dkms.conf's: a kernel DKMS skips is one the tool
+# calls unsupported, and the reverse.
+dkms_list=$(sed -n 's/^BUILD_EXCLUSIVE_CONFIG="\(.*\)"$/\1/p' "$top/dkms.conf")
+tool_list=$(sed -n 's/^NEEDED_CONFIG="\(.*\)"$/\1/p' "$tool")
+if [ -n "$dkms_list" ] && [ "$dkms_list" = "$tool_list" ]; then
+	ok "the tool's needed options are dkms.conf's BUILD_EXCLUSIVE_CONFIG ($tool_list)"
+else
+	nok "the tool's needed options are dkms.conf's BUILD_EXCLUSIVE_CONFIG" "tool: '$tool_list'" "dkms.conf: '$dkms_list'"
+fi
 t "x86: --prometheus supported 0" 0 KVM_S2ATTR_SYSFS="$S" KVM_S2ATTR_ARCH=x86_64 -- status --prometheus
 has "x86: kvm_s2attr_supported 0" '^kvm_s2attr_supported 0$' "$tmp/out"
 
