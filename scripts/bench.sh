@@ -10,6 +10,8 @@
 # configuration, the median over rounds, the spread (min-max) and the
 # ratio to "off"; also written to build/bench.txt. First, the user-space
 # micro-benchmark of the BAR-range lookup (build/bench-lookup.txt).
+# The "apply" configuration gives the stall of a live application per BAR
+# (sysfs write and the guest's re-faults), tabulated after the fault costs.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/common.sh"
@@ -33,26 +35,34 @@ if [ -z "${BENCH_REPORT_ONLY:-}" ]; then
 	}
 fi
 
+# awk helpers of both reports: field("name") of a "name=value" line;
+# med("v1 v2 ...") the median, setting lo and hi to the extremes.
+# shellcheck disable=SC2016 # awk code, not shell
+awk_lib='
+function field(name,   i, kv) {
+	for (i = 1; i <= NF; i++) {
+		split($i, kv, "=")
+		if (kv[1] == name)
+			return kv[2]
+	}
+}
+function med(list,   a, n, i, j, t) {
+	n = split(list, a, " ")
+	for (i = 1; i <= n; i++)
+		for (j = i + 1; j <= n; j++)
+			if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+	lo = a[1]; hi = a[n]
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}'
+
 report() {
 	local kver=$1 tap=$top/out/e2e/$1-vhe/tap.raw
 	grep -h 's2bench-median' "$tap" | awk -v kver="$kver" '
-	function field(name,   i, kv) {
-		for (i = 1; i <= NF; i++) {
-			split($i, kv, "=")
-			if (kv[1] == name)
-				return kv[2]
-		}
-	}
-	function med(list,   a, n, i, j, t) {
-		n = split(list, a, " ")
-		for (i = 1; i <= n; i++)
-			for (j = i + 1; j <= n; j++)
-				if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-		lo = a[1]; hi = a[n]
-		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
+	'"$awk_lib"'
 	{
 		l = field("label")
+		if (l ~ /^apply/)
+			next
 		if (!(l in seen)) { order[++nl] = l; seen[l] = 1 }
 		ram[l] = ram[l] " " field("ram"); bar[l] = bar[l] " " field("bar")
 		slot[l] = slot[l] " " field("slot"); rounds[l]++
@@ -74,6 +84,33 @@ report() {
 	}'
 }
 
+# apply_report KVER: the stall of a live application (the "apply" config):
+# per BAR, the median over rounds of each round's median write and stall.
+apply_report() {
+	local kver=$1 tap=$top/out/e2e/$1-vhe/tap.raw
+	grep -h 's2bench-apply-median' "$tap" | awk -v kver="$kver" '
+	'"$awk_lib"'
+	{
+		l = field("label")
+		if (!(l in seen)) { order[++nl] = l; seen[l] = 1 }
+		w[l] = w[l] " " field("write"); s[l] = s[l] " " field("stall")
+		pages[l] = field("pages"); rounds[l]++
+	}
+	END {
+		printf "%-22s %-12s %6s %6s  %-28s %-28s %s\n", kver, "BAR", "pages",
+		       "rounds", "sysfs write (insns)", "guest stall (insns)",
+		       "stall per page"
+		for (i = 1; i <= nl; i++) {
+			l = order[i]
+			wm = med(w[l]); wl = lo; wh = hi
+			sm = med(s[l]); sl = lo; sh = hi
+			printf "%-22s %-12s %6d %6d  %9.0f [%7.0f-%7.0f] %9.0f [%7.0f-%7.0f] %7.0f\n",
+			       "", l, pages[l], rounds[l], wm, wl, wh, sm, sl, sh,
+			       pages[l] ? sm / pages[l] : 0
+		}
+	}'
+}
+
 {
 	echo "kvm_s2attr stage-2 fault cost under QEMU -icount (1 ns = 1 instruction); VHE"
 	echo "off: module not loaded; empty: loaded, nothing listed; listed: the BAR's device"
@@ -82,5 +119,14 @@ report() {
 		# shellcheck disable=SC1090
 		. "$("$top/scripts/fetch-kernel.sh" "$suite")"
 		report "$KVER"
+	done
+	echo
+	echo "The stall of a live application (sysfs add, device <-> normal-nc), every"
+	echo "page of the BAR but one mapped by one VM with 4 KiB pages: the write's"
+	echo "duration, and the extra time of the guest's next pass over those pages"
+	for suite in $suites; do
+		# shellcheck disable=SC1090
+		. "$("$top/scripts/fetch-kernel.sh" "$suite")"
+		apply_report "$KVER"
 	done
 } | tee "$top/build/bench.txt"

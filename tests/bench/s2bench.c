@@ -3,9 +3,10 @@
  * s2bench: the cost of a stage-2 fault, for RAM and for a vfio-pci BAR.
  *
  *   s2bench BDF [--bar N] [--ram-pages N] [--bar-pages N] [--vms N] [--label L]
+ *           [--apply FILE=TEXT]...
  *
- * Each VM has a RAM slot and the BAR (mapped 4 KiB-skewed against its
- * physical address, so KVM must use pages). Its vCPU stores to every page
+ * Each VM has a RAM slot and the BAR (its guest address 4 KiB off its host
+ * address modulo any block size, so KVM must use pages). Its vCPU stores to every page
  * twice: the first pass takes one stage-2 fault per page, the second none;
  * their difference over the page count is the cost of a fault. Run under
  * QEMU -icount shift=0,sleep=off, CLOCK_MONOTONIC then counts instructions
@@ -16,6 +17,15 @@
  * Output, one line per VM and one of medians:
  *   s2bench vm=I ram=T bar=T slot=T        (ns per fault, ns per slot)
  *   s2bench-median label=L ram=T bar=T slot=T vms=N
+ *
+ * --apply FILE=TEXT (given more than once, used in turn): the stall of a
+ * live application. After the two BAR passes, each VM writes each TEXT to
+ * its FILE (kvm_s2attr's sysfs "add": the application to running guests)
+ * and makes one more pass. "write" is the duration of the write, "stall"
+ * the pass's extra time over the fault-free second pass: the re-faults the
+ * application cost the guest. Per write and VM, and medians:
+ *   s2bench-apply vm=I text=TEXT write=T stall=T
+ *   s2bench-apply-median label=L write=T stall=T pages=N writes=N
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,6 +45,7 @@
 #include <linux/vfio.h>
 
 #define SZ_4K		0x1000ULL
+#define SZ_1G		0x40000000ULL
 #define CODE_GPA	0x40000000ULL
 #define RAM_GPA		0x80000000ULL
 #define BAR_GPA		0x100000000ULL
@@ -44,6 +55,12 @@ static const char *bdf, *label = "-";
 static int bar_index = 2;
 static uint64_t ram_pages = 4096, bar_pages = 4096;
 static int nr_vms = 6;
+
+#define MAX_APPLY	8
+static struct apply {
+	const char *file, *text;
+} applies[MAX_APPLY];
+static int nr_applies;
 
 static void die(const char *what)
 {
@@ -134,7 +151,7 @@ static void bar_open(struct bar *b)
 struct vm {
 	int vm, vcpu;
 	struct kvm_run *run;
-	uint64_t slot_ns;
+	uint64_t slot_ns, bar_gpa;
 };
 
 static void set_reg(struct vm *v, size_t off, uint64_t val)
@@ -182,9 +199,14 @@ static void vm_create(int kvm, struct vm *v, const struct bar *b)
 	__builtin___clear_cache((char *)code, (char *)code + SZ_4K);
 	slot(v->vm, 0, CODE_GPA, SZ_4K, code);
 	slot(v->vm, 1, RAM_GPA, ram_pages * SZ_4K, ram);
-	/* Skewed by 4 KiB against the BAR's address: no block mappings. */
+	/*
+	 * The slot's guest address is 4 KiB off its host address modulo every
+	 * block size (up to 1 GiB), so KVM can only map it with pages.
+	 */
+	v->bar_gpa = BAR_GPA + (((uintptr_t)b->map + SZ_4K) & (SZ_1G - 1)) +
+		     SZ_4K;
 	t0 = now_ns();
-	slot(v->vm, 2, BAR_GPA + SZ_4K, b->size - SZ_4K, b->map + SZ_4K);
+	slot(v->vm, 2, v->bar_gpa, b->size - SZ_4K, b->map + SZ_4K);
 	v->slot_ns = now_ns() - t0;
 
 	v->vcpu = ioctl(v->vm, KVM_CREATE_VCPU, 0);
@@ -221,6 +243,29 @@ static uint64_t touch(struct vm *v, uint64_t gpa, uint64_t pages)
 	return t;
 }
 
+/* Write one application; returns its duration. */
+static uint64_t apply_write(const struct apply *a)
+{
+	size_t len = strlen(a->text);
+	uint64_t t0, t;
+	ssize_t n;
+	int fd;
+
+	fd = open(a->file, O_WRONLY);
+	if (fd < 0)
+		die(a->file);
+	t0 = now_ns();
+	n = write(fd, a->text, len);
+	t = now_ns() - t0;
+	if (n != (ssize_t)len) {
+		fprintf(stderr, "s2bench: write \"%s\" to %s: %s\n", a->text,
+			a->file, n < 0 ? strerror(errno) : "short write");
+		exit(1);
+	}
+	close(fd);
+	return t;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -236,9 +281,9 @@ static double median(double *v, int n)
 
 int main(int argc, char **argv)
 {
-	double *ram, *barf, *slots;
+	double *ram, *barf, *slots, *writes, *stalls;
+	int i, j, kvm, nr_writes = 0;
 	struct bar b;
-	int i, kvm;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--bar") && i + 1 < argc)
@@ -251,13 +296,20 @@ int main(int argc, char **argv)
 			nr_vms = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--label") && i + 1 < argc)
 			label = argv[++i];
+		else if (!strcmp(argv[i], "--apply") && i + 1 < argc &&
+			 nr_applies < MAX_APPLY && strchr(argv[i + 1], '=')) {
+			applies[nr_applies].file = argv[++i];
+			applies[nr_applies].text = strchr(argv[i], '=') + 1;
+			*strchr(argv[i], '=') = 0;
+			nr_applies++;
+		}
 		else if (argv[i][0] != '-' && !bdf)
 			bdf = argv[i];
 		else
 			bdf = NULL, i = argc;
 	}
 	if (!bdf || nr_vms < 2 || !ram_pages || !bar_pages) {
-		fprintf(stderr, "usage: s2bench BDF [--bar N] [--ram-pages N] [--bar-pages N] [--vms N>=2] [--label L]\n");
+		fprintf(stderr, "usage: s2bench BDF [--bar N] [--ram-pages N] [--bar-pages N] [--vms N>=2] [--label L] [--apply FILE=TEXT]...\n");
 		return 2;
 	}
 	bar_open(&b);
@@ -267,6 +319,8 @@ int main(int argc, char **argv)
 	ram = calloc(nr_vms, sizeof(*ram));
 	barf = calloc(nr_vms, sizeof(*barf));
 	slots = calloc(nr_vms, sizeof(*slots));
+	writes = calloc(nr_vms * (nr_applies + 1), sizeof(*writes));
+	stalls = calloc(nr_vms * (nr_applies + 1), sizeof(*stalls));
 	for (i = 0; i < nr_vms; i++) {
 		uint64_t r1, r2, b1, b2;
 		struct vm v;
@@ -274,13 +328,25 @@ int main(int argc, char **argv)
 		vm_create(kvm, &v, &b);
 		r1 = touch(&v, RAM_GPA, ram_pages);
 		r2 = touch(&v, RAM_GPA, ram_pages);
-		b1 = touch(&v, BAR_GPA + SZ_4K, bar_pages);
-		b2 = touch(&v, BAR_GPA + SZ_4K, bar_pages);
+		b1 = touch(&v, v.bar_gpa, bar_pages);
+		b2 = touch(&v, v.bar_gpa, bar_pages);
 		ram[i] = ((double)r1 - r2) / ram_pages;
 		barf[i] = ((double)b1 - b2) / bar_pages;
 		slots[i] = v.slot_ns;
 		printf("s2bench vm=%d ram=%.1f bar=%.1f slot=%.0f%s\n", i,
 		       ram[i], barf[i], slots[i], i ? "" : " (warm-up, not counted)");
+		for (j = 0; j < nr_applies; j++) {
+			uint64_t w = apply_write(&applies[j]);
+			uint64_t b3 = touch(&v, v.bar_gpa, bar_pages);
+
+			printf("s2bench-apply vm=%d text=\"%s\" write=%" PRIu64
+			       " stall=%" PRId64 "%s\n", i, applies[j].text, w,
+			       (int64_t)(b3 - b2), i ? "" : " (warm-up)");
+			if (!i)
+				continue;
+			writes[nr_writes] = w;
+			stalls[nr_writes++] = (double)b3 - b2;
+		}
 		close(v.vcpu);
 		close(v.vm);
 	}
@@ -288,5 +354,9 @@ int main(int argc, char **argv)
 	printf("s2bench-median label=%s ram=%.1f bar=%.1f slot=%.0f vms=%d\n",
 	       label, median(ram + 1, nr_vms - 1), median(barf + 1, nr_vms - 1),
 	       median(slots + 1, nr_vms - 1), nr_vms - 1);
+	if (nr_writes)
+		printf("s2bench-apply-median label=%s write=%.0f stall=%.0f pages=%" PRIu64 " writes=%d\n",
+		       label, median(writes, nr_writes),
+		       median(stalls, nr_writes), bar_pages, nr_writes);
 	return 0;
 }
