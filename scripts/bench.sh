@@ -111,22 +111,24 @@ apply_report() {
 	}'
 }
 
+# each_kernel FUNCTION: FUNCTION KVER for every suite benchmarked.
+each_kernel() {
+	local suite
+	for suite in $suites; do
+		# shellcheck disable=SC1090
+		. "$("$top/scripts/fetch-kernel.sh" "$suite")"
+		"$1" "$KVER"
+	done
+}
+
 {
 	echo "kvm_s2attr stage-2 fault cost under QEMU -icount (1 ns = 1 instruction); VHE"
 	echo "off: module not loaded; empty: loaded, nothing listed; listed: the BAR's device"
 	echo "listed normal-nc (ftrace hook); kprobe: listed, hook=kprobe (the fallback)"
-	for suite in $suites; do
-		# shellcheck disable=SC1090
-		. "$("$top/scripts/fetch-kernel.sh" "$suite")"
-		report "$KVER"
-	done
+	each_kernel report
 	echo
 	echo "The stall of a live application (sysfs add, device <-> normal-nc), every"
 	echo "page of the BAR but one mapped by one VM with 4 KiB pages: the write's"
 	echo "duration, and the extra time of the guest's next pass over those pages"
-	for suite in $suites; do
-		# shellcheck disable=SC1090
-		. "$("$top/scripts/fetch-kernel.sh" "$suite")"
-		apply_report "$KVER"
-	done
+	each_kernel apply_report
 } | tee "$top/build/bench.txt"
