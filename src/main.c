@@ -299,6 +299,13 @@ static int __init s2attr_init(void)
 	if (err)
 		return err;
 
+	/* DKMS does not build it there; a hand-made build must say why. */
+	err = -ENODEV;
+	if (!IS_ENABLED(CONFIG_KVM)) {
+		s2attr_refuse(err, "this kernel is built without KVM (CONFIG_KVM is not set)",
+			      "use a kernel flavour with KVM (Debian's arm64 or cloud-arm64)");
+		goto free_entries;
+	}
 	s2attr_host_probe(&s2attr_host);
 	err = -EOPNOTSUPP;
 	if (s2attr_host.kvm_mode == S2ATTR_KVM_UNKNOWN) {
