@@ -73,7 +73,8 @@ e2e:
 
 # Debian's other arm64 flavours (PREEMPT_RT, cloud, bookworm's 6.12): the
 # package's dkms builds for all of them (bookworm-rt, built without KVM,
-# must be declined), then the end-to-end scenarios on each flavour that
+# must be declined), then, with the modules dkms built (no second build),
+# the end-to-end scenarios on each flavour that
 # runs KVM, VHE and nVHE, robust on PREEMPT_RT; on bookworm-rt, that a
 # module built by hand refuses to load and the tool says why. CI runs it
 # after make check.
@@ -81,10 +82,10 @@ FLAVOURS_E2E ?= bookworm-612 bookworm-cloud trixie-cloud sid-cloud
 FLAVOURS_RT ?= trixie-rt sid-rt
 check-flavours: host-setup
 	bash tests/pkg/run.sh --dkms-only
-	bash tests/e2e/run.sh --qemu $(E2E_QEMU) --kernels "$(FLAVOURS_E2E)" \
-		--scenarios "stock module tool"
-	bash tests/e2e/run.sh --qemu $(E2E_QEMU) --kernels "$(FLAVOURS_RT)" \
-		--scenarios "stock module tool robust"
+	E2E_PREBUILT=$(CURDIR)/build/pkg-flavours/modules bash tests/e2e/run.sh \
+		--qemu $(E2E_QEMU) --kernels "$(FLAVOURS_E2E)" --scenarios "stock module tool"
+	E2E_PREBUILT=$(CURDIR)/build/pkg-flavours/modules bash tests/e2e/run.sh \
+		--qemu $(E2E_QEMU) --kernels "$(FLAVOURS_RT)" --scenarios "stock module tool robust"
 	bash tests/e2e/run.sh --qemu $(E2E_QEMU) --kernels bookworm-rt \
 		--modes none --scenarios nokvm
 

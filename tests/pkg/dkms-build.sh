@@ -119,6 +119,14 @@ if [ "$rc" != 0 ]; then
 fi
 ko=$(ls "$work/dkms/kvm-s2attr/$ver/$KVER/aarch64/module/"kvm_s2attr.ko* 2>/dev/null | head -n 1)
 [ -n "$ko" ] || { cat "$work/dkms.log" >&2; echo "FAIL $suite $KVER: no module in the dkms tree"; exit 1; }
+makelog=$work/dkms/kvm-s2attr/$ver/$KVER/aarch64/log/make.log
+if [ ! -s "$makelog" ]; then
+	echo "FAIL $suite $KVER: no make.log in the dkms tree ($makelog)"
+	exit 1
+elif grep -iE '(warning|error):' "$makelog" >&2; then
+	echo "FAIL $suite $KVER: the build printed warnings (see above)"
+	exit 1
+fi
 vermagic=$(modinfo -F vermagic "$ko")
 case $vermagic in
 "$KVER "*aarch64*) ;;

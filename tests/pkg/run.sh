@@ -13,7 +13,8 @@
 #     dkms-build.sh and by "make dkms-install" (tools/dkms-install.sh), which
 #     is run into temporary trees.
 # tests/pkg/run.sh --dkms-only SUITE...: the package and its dkms builds
-# only (make pkg-check-flavours: Debian's other arm64 flavours).
+# only (make check-flavours: Debian's other arm64 flavours). The modules
+# built are copied to build/pkg*/modules/<kver>/ for the end-to-end tests.
 # Needs root (chroots, mount namespaces), dkms, dh-dkms, debhelper.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -135,6 +136,9 @@ for s in $suites; do
 		if [ $rc = 0 ]; then
 			ok "dkms build $s: $res ($(( $(date +%s) - t0 ))s)"
 			summary+=("dkms: $res")
+			# For the end-to-end tests (E2E_PREBUILT): the module users get.
+			install -D -m 0644 "$W/dkms-$s/dkms/kvm-s2attr/$ver/$KVER/aarch64/module/kvm_s2attr.ko" \
+				"$W/modules/$KVER/kvm_s2attr.ko"
 		else
 			nok "dkms build $s" "exit $rc: $res" "$(tail -n 40 "$W/dkms-$s.err")"
 			summary+=("dkms: FAIL $s")
