@@ -356,9 +356,9 @@ make_run_cpio() {
 # test. A kernel named *-16k must have 16 KiB pages, any other 4 KiB.
 kernel_page_size() {
 	local ps want
-	if grep -qx 'CONFIG_ARM64_16K_PAGES=y' "${KCONFIG:-/nonexistent}"; then
+	if grep -qsx 'CONFIG_ARM64_16K_PAGES=y' "${KCONFIG:-/nonexistent}"; then
 		ps=16384
-	elif grep -qx 'CONFIG_ARM64_4K_PAGES=y' "${KCONFIG:-/nonexistent}"; then
+	elif grep -qsx 'CONFIG_ARM64_4K_PAGES=y' "${KCONFIG:-/nonexistent}"; then
 		ps=4096
 	else
 		echo "$KVER: no 4 KiB or 16 KiB page size in its config ${KCONFIG:-(none)}" >&2
