@@ -350,6 +350,29 @@ make_run_cpio() {
 	(cd "$stage" && find . | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$BUILD/$KVER/run.cpio.gz"
 }
 
+# kernel_page_size: the page size the current kernel was built with, from
+# its config (KCONFIG in kernel.env): KVM's stage-2 granule, which the
+# guest expects s2peek's walk to have used. Never from the code under
+# test. A kernel named *-16k must have 16 KiB pages, any other 4 KiB.
+kernel_page_size() {
+	local ps want
+	if grep -qsx 'CONFIG_ARM64_16K_PAGES=y' "${KCONFIG:-/nonexistent}"; then
+		ps=16384
+	elif grep -qsx 'CONFIG_ARM64_4K_PAGES=y' "${KCONFIG:-/nonexistent}"; then
+		ps=4096
+	else
+		echo "$KVER: no 4 KiB or 16 KiB page size in its config ${KCONFIG:-(none)}" >&2
+		return 1
+	fi
+	want=4096
+	[[ $KVER != *-16k ]] || want=16384
+	if [ "$ps" != "$want" ]; then
+		echo "$KVER: its config says $ps-byte pages, its name does not" >&2
+		return 1
+	fi
+	echo "$ps"
+}
+
 # ----------------------------------------------------------------- boot --
 
 # Devices: name, BAR size, PCI slot. BDFs follow from the slot (bus 0).
@@ -438,6 +461,7 @@ boot_one() {
 	done
 	# Timeouts in the guest scale like the boot's (e2e_slow).
 	append="$append e2e_slow=$slow e2e_devs=$devs e2e_dev_small=$small e2e_dev_big=$big"
+	append="$append e2e_page_size=$page_size"
 	append="$append e2e_scenarios=${scenarios// /,}${extra_append:+ $extra_append}"
 	cat "$base" "$BUILD/$KVER/run.cpio.gz" >"$rundir/initrd.cpio.gz"
 
@@ -580,6 +604,7 @@ for suite in $kernels; do
 		tap_result fail "$suite: fetch kernel"
 		continue
 	}
+	KCONFIG=
 	# shellcheck disable=SC1090
 	. "$envfile"
 	mkdir -p "$BUILD/$KVER"
@@ -597,6 +622,10 @@ for suite in $kernels; do
 	if [ "$rc" != 0 ]; then
 		tap_result fail "$KVER: prepare initramfs, s2peek and image" \
 			"see the messages above and $BUILD/$KVER/s2peek.log"
+		continue
+	fi
+	if ! page_size=$(kernel_page_size); then
+		tap_result fail "$KVER: page size from the kernel's config" "KCONFIG=${KCONFIG:-}"
 		continue
 	fi
 	# KASAN, lockdep and friends make the debug kernel a few times slower.

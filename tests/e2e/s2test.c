@@ -6,6 +6,8 @@
  *   1. opens the vfio group/device of a PCI function and mmaps one BAR,
  *      at a host virtual address congruent to the BAR's physical address
  *      modulo 1 GiB, so that KVM is free to use block mappings;
+ *      "page" below is the host's page (sysconf), which is KVM's stage-2
+ *      granule: 4 KiB, or 16 KiB on Debian's arm64-16k kernels;
  *   2. creates a KVM VM with a RAM memslot (guest code + a list of BAR
  *      offsets) and a memslot backed by the BAR mmap, at a guest-physical
  *      address with the same congruence;
@@ -57,8 +59,6 @@
 
 #include "s2peek/s2peek_uapi.h"
 
-#define SZ_4K		UINT64_C(0x1000)
-#define SZ_2M		UINT64_C(0x200000)
 #define SZ_1G		UINT64_C(0x40000000)
 
 #define RAM_GPA		UINT64_C(0x40000000)	/* guest code + parameters */
@@ -158,6 +158,55 @@ static double now_ms(void)
 	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
+/* ------------------------------------------------------ page sizes -- */
+
+/*
+ * The host's page size: the unit of memslots and of the host's mappings,
+ * and KVM's stage-2 granule. The walk's own granule is what s2peek says it
+ * walked with (g_granule, checked against --granule): the level sizes
+ * come from it, so that a walk with another granule shows as wrong output
+ * addresses rather than being read as if it were right.
+ */
+static uint64_t page_size;
+static uint64_t g_granule;
+static unsigned int g_granule_shift;
+
+static unsigned int log2u64(uint64_t v)
+{
+	unsigned int n = 0;
+
+	while (v > 1) {
+		v >>= 1;
+		n++;
+	}
+	return n;
+}
+
+/* Bytes mapped by one leaf at level (3: a page; 2, 1, 0: blocks). */
+static uint64_t level_bytes(int level)
+{
+	return g_granule << ((g_granule_shift - 3) * (3 - level));
+}
+
+/* "4K", "32M", ...: the size of a leaf at level, for messages. */
+static const char *level_size(int level)
+{
+	static char buf[4][16];
+	static const char units[] = "KMGTP";
+	uint64_t b;
+	int u = 0;
+
+	if (level < 0 || level > 3 || !g_granule)
+		return "?";
+	b = level_bytes(level) >> 10;
+	while (b >= 1024 && u < 4) {
+		b >>= 10;
+		u++;
+	}
+	snprintf(buf[level], sizeof(buf[level]), "%" PRIu64 "%c", b, units[u]);
+	return buf[level];
+}
+
 /* ------------------------------------------------- MemAttr decoding -- */
 
 /*
@@ -201,9 +250,13 @@ static const char *memattr_name(unsigned int val, bool fwb)
 #define D_AF		(1ULL << 10)
 #define D_XN(d)		(((d) >> 53) & 0x3)
 
+/*
+ * The output address of a leaf: bits [47:n] (LPA2: [49:n] and [51:50] in
+ * [9:8]), n the log2 of its size.
+ */
 static uint64_t desc_oa(uint64_t d, int level, bool lpa2)
 {
-	int shift = 12 + 9 * (3 - level);
+	int shift = log2u64(level_bytes(level));
 	uint64_t oa = d & (((1ULL << 48) - 1) & ~((1ULL << shift) - 1));
 
 	if (lpa2)
@@ -215,27 +268,11 @@ static uint64_t desc_oa(uint64_t d, int level, bool lpa2)
 /* Attribute bits of a leaf: everything but the output address. */
 static uint64_t desc_attrs(uint64_t d, bool lpa2)
 {
-	uint64_t oa_bits = ((1ULL << 48) - 1) & ~0xfffULL;
+	uint64_t oa_bits = ((1ULL << 48) - 1) & ~(g_granule - 1);
 
 	if (lpa2)
-		oa_bits = (((1ULL << 50) - 1) & ~0xfffULL) | (3ULL << 8);
+		oa_bits = (((1ULL << 50) - 1) & ~(g_granule - 1)) | (3ULL << 8);
 	return d & ~oa_bits;
-}
-
-static const char *level_size(int level)
-{
-	switch (level) {
-	case 3:
-		return "4K";
-	case 2:
-		return "2M";
-	case 1:
-		return "1G";
-	case 0:
-		return "512G";
-	default:
-		return "?";
-	}
 }
 
 /* ------------------------------------------------------- guest code -- */
@@ -344,6 +381,7 @@ static struct {
 	bool read_only;		/* --read-only: the guest only loads */
 	bool allow_unmapped;	/* --allow-unmapped: see usage() */
 	bool no_host_touch;	/* --no-host-touch: see usage() */
+	uint64_t granule;	/* --granule: the stage-2 granule expected */
 	bool page_align;	/* --align page: make block mappings impossible */
 	const char *levels;	/* --levels: "blocks", "pages" or NULL (any) */
 	const char *save_leaves;	/* --save-leaves FILE */
@@ -363,14 +401,20 @@ static void usage(const char *argv0)
 		"                   Normal-NC since) | any (default: report only)\n"
 		"  --touch MODE     all | sparse | auto (default: all up to 4 MiB;\n"
 		"                   sparse = first, second and last page of every\n"
-		"                   2 MiB block plus a few pages of the first block)\n"
+		"                   level-2 block (2 MiB with 4 KiB pages, 32 MiB\n"
+		"                   with 16 KiB) plus a few pages of the first one)\n"
 		"  --seed N         pattern seed (default: from the clock)\n"
 		"  --timeout S      limit for the vCPU run (default 60)\n"
 		"  --align MODE     block (default): hva = gpa = pa modulo 1 GiB, so\n"
-		"                   KVM may use block mappings; page: hva and gpa 4 KiB\n"
-		"                   off that, so it must use 4 KiB pages\n"
+		"                   KVM may use block mappings; page: hva and gpa one\n"
+		"                   page off that, so it must use pages\n"
 		"  --levels L       blocks: every leaf of the BAR is a block (L1/L2);\n"
-		"                   pages: every leaf is a 4 KiB page (default: any)\n"
+		"                   pages: every leaf is a page (L3) (default: any)\n"
+		"  --granule BYTES  one more test: the walk used this translation\n"
+		"                   granule (4096, 16384), as does the host's page\n"
+		"                   size, with a start level and IPA size the\n"
+		"                   architecture allows for it, and the leaves of the\n"
+		"                   BAR, at that granule's sizes, cover it exactly\n"
 		"  --save-leaves F  write the BAR's leaf descriptors to F\n"
 		"  --same-leaves F  every leaf equals the one saved in F (by a run\n"
 		"                   without the module) in all bits but MemAttr[5:2]\n"
@@ -417,6 +461,7 @@ static void parse_args(int argc, char **argv)
 		{ "levels", required_argument, NULL, 'l' },
 		{ "save-leaves", required_argument, NULL, 'w' },
 		{ "same-leaves", required_argument, NULL, 'c' },
+		{ "granule", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -493,6 +538,11 @@ static void parse_args(int argc, char **argv)
 			break;
 		case 'c':
 			opt.same_leaves = optarg;
+			break;
+		case 'g':
+			opt.granule = strtoull(optarg, NULL, 0);
+			if (opt.granule != 4096 && opt.granule != 16384)
+				usage(argv[0]);
 			break;
 		default:
 			usage(argv[0]);
@@ -627,7 +677,7 @@ static uint64_t sysfs_bar_pa(const char *bdf, int bar)
 /* Offset added to hva and gpa (mod 1 GiB, relative to pa) by --align. */
 static uint64_t align_skew(void)
 {
-	return opt.page_align ? SZ_4K : 0;
+	return opt.page_align ? page_size : 0;
 }
 
 static void bar_open(struct bar *b)
@@ -671,10 +721,10 @@ static void bar_open(struct bar *b)
 	b->offset = ri.offset;
 	b->pa = sysfs_bar_pa(opt.bdf, opt.bar);
 	/* vfio maps the page of a page-aligned BAR smaller than a page. */
-	if (opt.read_only && b->size && b->size < SZ_4K)
-		b->size = SZ_4K;
-	if (!(ri.flags & VFIO_REGION_INFO_FLAG_MMAP) || b->size < SZ_4K ||
-	    (b->size & (SZ_4K - 1)) || (b->pa & (SZ_4K - 1)))
+	if (opt.read_only && b->size && b->size < page_size)
+		b->size = page_size;
+	if (!(ri.flags & VFIO_REGION_INFO_FLAG_MMAP) || b->size < page_size ||
+	    (b->size & (page_size - 1)) || (b->pa & (page_size - 1)))
 		bail("bar%d not mmap-able as whole pages (size 0x%" PRIx64
 		     " pa 0x%" PRIx64 " flags 0x%x)", opt.bar, b->size, b->pa, ri.flags);
 
@@ -856,24 +906,29 @@ static uint64_t pattern(uint64_t off)
 	return opt.seed ^ off;
 }
 
-/* Offsets (bytes) of the BAR pages the guest touches, ascending. */
+/*
+ * Offsets (bytes) of the BAR pages the guest touches, ascending. Sparse:
+ * around the edges of every block a level-2 leaf of the host's granule
+ * would map (a table of pages: 512 of 4 KiB, 2 MiB; 2048 of 16 KiB, 32 MiB).
+ */
 static size_t touch_list(uint64_t size, uint64_t *list, uint8_t *touched)
 {
-	uint64_t pages = size / SZ_4K, p;
+	uint64_t pages = size / page_size, p;
+	uint64_t block = page_size / 8;	/* pages per level-2 block */
 	enum touch t = opt.touch;
 	size_t n = 0;
 
 	if (t == TOUCH_AUTO)
 		t = size <= 4 * 1024 * 1024 ? TOUCH_ALL : TOUCH_SPARSE;
 	for (p = 0; p < pages; p++) {
-		uint64_t in_block = p % (SZ_2M / SZ_4K);
+		uint64_t in_block = p % block;
 		bool pick = t == TOUCH_ALL ||
 			in_block == 0 || in_block == 1 ||
-			in_block == SZ_2M / SZ_4K - 1 || p == pages - 1 ||
-			(p < SZ_2M / SZ_4K && (p == 2 || p == 3 || p == 7 || p == 200));
+			in_block == block - 1 || p == pages - 1 ||
+			(p < block && (p == 2 || p == 3 || p == 7 || p == 200));
 
 		if (pick && n < MAX_PAGES) {
-			list[n++] = p * SZ_4K;
+			list[n++] = p * page_size;
 			touched[p] = 1;
 		}
 	}
@@ -897,15 +952,10 @@ static const uint8_t *g_touched;
 static struct bar *g_bar;
 static uint64_t g_gpa;
 
-static uint64_t level_bytes(int level)
-{
-	return SZ_4K << (9 * (3 - level));
-}
-
 /* Output address the stage-2 entry gives BAR page p (entry may be a block). */
 static uint64_t page_oa(const struct s2peek_entry *e, uint64_t p, bool lpa2)
 {
-	uint64_t ipa = g_gpa + p * SZ_4K;
+	uint64_t ipa = g_gpa + p * page_size;
 
 	return desc_oa(e[p].desc, e[p].level, lpa2) +
 	       (ipa & (level_bytes(e[p].level) - 1));
@@ -917,7 +967,7 @@ static bool entry_starts(const struct s2peek_entry *e, uint64_t p)
 	if (p == 0 || !(e[p].flags & S2PEEK_E_LEAF) || e[p].level == 3 ||
 	    e[p].level != e[p - 1].level)
 		return true;
-	return ((g_gpa + p * SZ_4K) & (level_bytes(e[p].level) - 1)) == 0;
+	return ((g_gpa + p * page_size) & (level_bytes(e[p].level) - 1)) == 0;
 }
 
 /* Check the data of pages [first, last]; print what is wrong. */
@@ -929,7 +979,7 @@ static int check_data(uint64_t first, uint64_t last)
 	if (opt.read_only)
 		return 0;
 	for (p = first; p <= last; p++) {
-		uint64_t off = p * SZ_4K, w[3];
+		uint64_t off = p * page_size, w[3];
 		uint64_t e0 = 0, e1 = 0, e2 = 0;
 
 		if (g_touched[p]) {
@@ -965,16 +1015,18 @@ static void report_unit(const struct unit *u, const struct s2peek_entry *e,
 	bool ok = true;
 
 	if (npages == 1)
-		snprintf(where, sizeof(where), "page 0x%" PRIx64, u->first * SZ_4K);
+		snprintf(where, sizeof(where), "page 0x%" PRIx64, u->first * page_size);
 	else if (u->leaf && u->level < 3)
 		snprintf(where, sizeof(where), "%s 0x%" PRIx64 "-0x%" PRIx64
 			 " (%" PRIu64 " x L%d %s)", u->nentries > 1 ? "blocks" : "block",
-			 u->first * SZ_4K, (u->last + 1) * SZ_4K - 1, u->nentries,
+			 u->first * page_size, (u->last + 1) * page_size - 1, u->nentries,
 			 u->level, level_size(u->level));
 	else
 		snprintf(where, sizeof(where), "pages 0x%" PRIx64 "-0x%" PRIx64
-			 " (%" PRIu64 " x %s)", u->first * SZ_4K,
-			 (u->last + 1) * SZ_4K - 1, npages, u->leaf ? "L3 4K" : "unmapped");
+			 " (%" PRIu64 " x %s%s%s)", u->first * page_size,
+			 (u->last + 1) * page_size - 1, npages,
+			 u->leaf ? "L3" : "unmapped", u->leaf ? " " : "",
+			 u->leaf ? level_size(3) : "");
 
 	for (p = u->first; p <= u->last; p++) {
 		if (!u->leaf) {
@@ -984,13 +1036,13 @@ static void report_unit(const struct unit *u, const struct s2peek_entry *e,
 			 */
 			if (g_touched[p] && !opt.allow_unmapped && bad_unmapped++ < 8)
 				tap_defer("  touched page 0x%" PRIx64 " has no stage-2 mapping "
-					 "(walk stopped at level %d)", p * SZ_4K, e[p].level);
+					 "(walk stopped at level %d)", p * page_size, e[p].level);
 			continue;
 		}
-		if (page_oa(e, p, lpa2) != g_bar->pa + p * SZ_4K && bad_oa++ < 4)
+		if (page_oa(e, p, lpa2) != g_bar->pa + p * page_size && bad_oa++ < 4)
 			tap_defer("  page 0x%" PRIx64 ": output address expected 0x%" PRIx64
 				 ", got 0x%" PRIx64 " (L%d desc 0x%016" PRIx64 ")",
-				 p * SZ_4K, g_bar->pa + p * SZ_4K, page_oa(e, p, lpa2),
+				 p * page_size, g_bar->pa + p * page_size, page_oa(e, p, lpa2),
 				 e[p].level, e[p].desc);
 	}
 	if (bad_oa || bad_unmapped)
@@ -1016,7 +1068,7 @@ static void report_unit(const struct unit *u, const struct s2peek_entry *e,
 }
 
 /*
- * Group pages into units, one TAP test each: a touched 4 KiB page is a unit
+ * Group pages into units, one TAP test each: a touched page is a unit
  * of its own; otherwise consecutive pages merge while they are all unmapped,
  * or all mapped at the same level with the same attributes and contiguous
  * output addresses (so runs of identical blocks collapse into one line).
@@ -1037,7 +1089,7 @@ static void report_map(const struct s2peek_entry *e, uint64_t pages,
 
 		if (leaf && (lvl < 0 || lvl > 3))
 			bail("s2peek returned leaf level %d for page 0x%" PRIx64,
-			     lvl, p * SZ_4K);
+			     lvl, p * page_size);
 		if (!leaf)
 			(*unmapped)++;
 		else if (entry_starts(e, p))
@@ -1045,7 +1097,7 @@ static void report_map(const struct s2peek_entry *e, uint64_t pages,
 		if (same && leaf)
 			same = lvl == u.level &&
 			       desc_attrs(e[p].desc, lpa2) == desc_attrs(u.desc, lpa2) &&
-			       page_oa(e, p, lpa2) == page_oa(e, p - 1, lpa2) + SZ_4K;
+			       page_oa(e, p, lpa2) == page_oa(e, p - 1, lpa2) + page_size;
 		if (!same) {
 			if (open)
 				report_unit(&u, e, fwb, lpa2);
@@ -1077,13 +1129,65 @@ static void check_levels(const uint64_t *count_by_level)
 			   count_by_level[2], pages);
 	else
 		tap_result(pages > 0 && blocks == 0,
-			   "dev %s bar%d: 4 KiB pages only (L1 %" PRIu64 ", L2 %" PRIu64
-			   ", L3 %" PRIu64 ")", opt.bdf, opt.bar, count_by_level[1],
-			   count_by_level[2], pages);
+			   "dev %s bar%d: %s pages only (L1 %" PRIu64 ", L2 %" PRIu64
+			   ", L3 %" PRIu64 ")", opt.bdf, opt.bar, level_size(3),
+			   count_by_level[1], count_by_level[2], pages);
 }
 
 /*
- * --save-leaves / --same-leaves: the BAR's entries, one per 4 KiB page
+ * --granule: the walk used the expected translation granule, which must
+ * also be the host's page size, and the start level and IPA size it
+ * reports fit that granule: the start level resolves at least one bit and
+ * at most 16 concatenated tables (Arm ARM). With 16 KiB and KVM's default
+ * 40-bit IPA that is level 2, 16 tables; with 4 KiB level 1, 2 tables.
+ */
+static void check_granule(const struct s2peek_req *req)
+{
+	unsigned int shift = log2u64(opt.granule), bits = 0;
+	int start = req->start_level;
+	unsigned int lshift = shift + (shift - 3) * (3 - start);
+	bool fits = start >= -1 && start <= 3 && req->ia_bits > lshift &&
+		    req->ia_bits - lshift <= shift - 3 + 4;
+
+	if (fits)
+		bits = req->ia_bits - lshift;
+	tap_result(req->granule == opt.granule && page_size == opt.granule && fits,
+		   "stage 2 granule: s2peek walked with %" PRIu32 " bytes (want %" PRIu64
+		   ", host page size %" PRIu64 "), ia_bits %u start level %d: %s",
+		   req->granule, opt.granule, page_size, req->ia_bits, start,
+		   fits ? "a start level of that granule" : "NOT a start level of that granule");
+	if (fits)
+		tap_diag("  start level %d: %u entries, %u concatenated table(s) of %u",
+			 start, 1U << bits, bits > shift - 3 ? 1U << (bits - (shift - 3)) : 1,
+			 1U << (shift - 3));
+}
+
+/*
+ * --granule: the BAR's leaves, each counted at the size the expected
+ * granule gives its level, and its unmapped pages cover the BAR exactly:
+ * blocks of another size (a walk with another granule) do not.
+ */
+static void check_cover(const uint64_t *count_by_level, uint64_t unmapped,
+			uint64_t size)
+{
+	unsigned int shift = log2u64(opt.granule);
+	uint64_t sum = unmapped * opt.granule, lb[4];
+	int l;
+
+	for (l = 0; l <= 3; l++) {
+		lb[l] = opt.granule << ((shift - 3) * (3 - l));
+		sum += count_by_level[l] * lb[l];
+	}
+	tap_result(sum == size,
+		   "dev %s bar%d: leaves at %" PRIu64 "-byte granule sizes cover its 0x%" PRIx64
+		   " bytes (0x%" PRIx64 "): L1 %" PRIu64 " x 0x%" PRIx64 ", L2 %" PRIu64
+		   " x 0x%" PRIx64 ", L3 %" PRIu64 " x 0x%" PRIx64 ", %" PRIu64 " unmapped",
+		   opt.bdf, opt.bar, opt.granule, size, sum, count_by_level[1], lb[1],
+		   count_by_level[2], lb[2], count_by_level[3], lb[3], unmapped);
+}
+
+/*
+ * --save-leaves / --same-leaves: the BAR's entries, one per page
  * (level and descriptor), so that a run with the module can be compared
  * with one without: the module may change MemAttr[5:2] and nothing else
  * (S2AP, SH, AF, XN, contiguous, output address, level, software bits).
@@ -1137,7 +1241,7 @@ static void compare_leaves(const struct s2peek_entry *e, uint64_t pages)
 		if (bad++ < 4)
 			tap_defer("  page 0x%" PRIx64 ": without the module L%d 0x%016" PRIx64
 				  ", now L%d 0x%016" PRIx64 " (differs in 0x%016" PRIx64 ")",
-				  p * SZ_4K, level, desc, e[p].level, e[p].desc,
+				  p * page_size, level, desc, e[p].level, e[p].desc,
 				  (desc ^ e[p].desc) & ~D_MEMATTR_MASK);
 	}
 	fclose(f);
@@ -1177,9 +1281,9 @@ static bool guest_pass(struct vm *v, struct bar *b, struct guest_params *gp,
 	/* Clear the first words of every page, then plant word0 of touched ones. */
 	g_step = "writing the BAR through the vfio mapping";
 	for (i = 0; i < pages && !opt.read_only; i++) {
-		bar_write(b, i * SZ_4K, 0);
-		bar_write(b, i * SZ_4K + 8, 0);
-		bar_write(b, i * SZ_4K + 16, 0);
+		bar_write(b, i * page_size, 0);
+		bar_write(b, i * page_size + 8, 0);
+		bar_write(b, i * page_size + 16, 0);
 	}
 	for (i = 0; i < gp->count; i++) {
 		if (opt.read_only) {
@@ -1417,7 +1521,7 @@ static void live_loop(struct vm *v, struct bar *b, struct guest_params *gp,
 		peek(v, v->bar_gpa, pages, e, &req);
 		live_count(e, pages, fwb, want, &c);
 		if (c.other)
-			tap_defer("  page 0x%" PRIx64 " is %s", c.other_page * SZ_4K,
+			tap_defer("  page 0x%" PRIx64 " is %s", c.other_page * page_size,
 				  c.other_name);
 		tap_result(!c.other && (!keep || c.want),
 			   "live %d: right after the change, every leaf of dev %s bar%d %s %s"
@@ -1432,7 +1536,7 @@ static void live_loop(struct vm *v, struct bar *b, struct guest_params *gp,
 		peek(v, v->bar_gpa, pages, e, &req);
 		live_count(e, pages, fwb, want, &c);
 		if (c.other)
-			tap_defer("  page 0x%" PRIx64 " is %s", c.other_page * SZ_4K,
+			tap_defer("  page 0x%" PRIx64 " is %s", c.other_page * page_size,
 				  c.other_name);
 		tap_result(!c.touched_not_want && !c.other,
 			   "live %d: after the next pass, all %" PRIu64 " touched pages of dev %s"
@@ -1492,6 +1596,9 @@ int main(int argc, char **argv)
 	bool fwb, lpa2;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	page_size = sysconf(_SC_PAGESIZE);
+	g_granule = page_size;
+	g_granule_shift = log2u64(page_size);
 	parse_args(argc, argv);
 	if (opt.selftest)
 		return selftest();
@@ -1513,7 +1620,7 @@ int main(int argc, char **argv)
 	g_step = "allocating";
 	t_vfio = now_ms();
 	g_bar = &b;
-	pages = b.size / SZ_4K;
+	pages = b.size / page_size;
 	touched = calloc(pages, 1);
 	e = calloc(pages, sizeof(*e));
 	if (!touched || !e)
@@ -1537,8 +1644,15 @@ int main(int argc, char **argv)
 	peek(&v, RAM_GPA, 1, &ram_e, &req);
 	fwb = req.info & S2PEEK_I_FWB;
 	lpa2 = req.info & S2PEEK_I_LPA2;
-	tap_diag("s2peek: ia_bits %u start_level %d lpa2 %d fwb %d vhe %d",
-		 req.ia_bits, req.start_level, lpa2, fwb, !!(req.info & S2PEEK_I_VHE));
+	tap_diag("s2peek: granule %" PRIu32 " ia_bits %u start_level %d lpa2 %d fwb %d vhe %d",
+		 req.granule, req.ia_bits, req.start_level, lpa2, fwb,
+		 !!(req.info & S2PEEK_I_VHE));
+	if (req.granule != 4096 && req.granule != 16384)
+		bail("s2peek says it walked with a %" PRIu32 "-byte granule", req.granule);
+	g_granule = req.granule;
+	g_granule_shift = log2u64(req.granule);
+	if (opt.granule)
+		check_granule(&req);
 	tap_result((ram_e.flags & S2PEEK_E_LEAF) &&
 		   !strcmp(memattr_name(D_MEMATTR(ram_e.desc), fwb), "normal-wb"),
 		   "control: guest RAM page 0x%" PRIx64 " is normal-wb (got %s, L%d desc 0x%016"
@@ -1550,6 +1664,8 @@ int main(int argc, char **argv)
 	peek(&v, v.bar_gpa, pages, e, &req);
 	report_map(e, pages, fwb, lpa2, count_by_level, &unmapped);
 	check_levels(count_by_level);
+	if (opt.granule)
+		check_cover(count_by_level, unmapped, b.size);
 	if (opt.save_leaves)
 		save_leaves(e, pages);
 	if (opt.same_leaves)
@@ -1558,9 +1674,10 @@ int main(int argc, char **argv)
 	if (opt.live_in)
 		live_loop(&v, &b, gp, e, pages, fwb);
 
-	tap_diag("s2test-map dev=%s bar=%d size=0x%" PRIx64 " touched=%" PRIu64
+	tap_diag("s2test-map dev=%s bar=%d size=0x%" PRIx64 " granule=%s touched=%" PRIu64
 		 " L1=%" PRIu64 " L2=%" PRIu64 " L3=%" PRIu64 " unmapped=%" PRIu64
-		 " seen=%s expect=%s", opt.bdf, opt.bar, b.size, (uint64_t)gp->count,
+		 " seen=%s expect=%s", opt.bdf, opt.bar, b.size, level_size(3),
+		 (uint64_t)gp->count,
 		 count_by_level[1], count_by_level[2], count_by_level[3], unmapped,
 		 seen[0] ? seen : "none", expect_name ? expect_name : "any");
 	if (!opt.read_only)

@@ -11,7 +11,12 @@
 # is 4 on the debug kernel (KASAN, lockdep), 1 otherwise. S2TEST is split
 # into words where it is used.
 E2E_SLOW=${e2e_slow:-1}
-S2TEST="/e2e/s2test --timeout $((60 * E2E_SLOW))"
+# The host's page size, KVM's stage-2 granule: 4096, or 16384 on the
+# arm64-16k kernels. run.sh takes it from the kernel's config, never from
+# the code under test, and every s2test run checks that the stage-2 walk
+# used it (--granule).
+E2E_PAGE_SIZE=${e2e_page_size:-4096}
+S2TEST="/e2e/s2test --timeout $((60 * E2E_SLOW))${e2e_page_size:+ --granule $e2e_page_size}"
 
 # Find the virtio-serial port named "tap" and make fd 3 write to it.
 e2e_open_tap() {
@@ -138,15 +143,19 @@ e2e_kernel_sublevel() {
 	[ -n "$e2e_v" ] || e2e_v=$(uname -r | sed -n 's/^[0-9]*\.[0-9]*\.\([0-9]*\).*/\1/p')
 	echo "${e2e_v:-0}"
 }
-# e2e_big_levels: how stock KVM maps a BAR whose host mapping, guest and
-# physical addresses agree modulo 2 MiB: with blocks on fault where KVM
-# maps PFN-mapped memory with blocks (get_vma_page_shift() looks at
-# VM_PFNMAP: 6.12 and later, and Debian's 6.1.176, whose stable backport
-# 6.1.192 has reverted), else with 4 KiB pages: 5.10 maps every page
-# eagerly, at memslot creation. Where in 6.1.177-191 the revert came is
-# not known here: those would take pages.
+# e2e_big_levels: how stock KVM maps the big (64 MiB) BAR, whose host
+# mapping, guest and physical addresses agree modulo 1 GiB: with level-2
+# blocks on fault where KVM maps PFN-mapped memory with blocks
+# (get_vma_page_shift() looks at VM_PFNMAP: 6.12 and later, and Debian's
+# 6.1.176, whose stable backport 6.1.192 has reverted), else with pages:
+# 5.10 maps every page eagerly, at memslot creation. Where in 6.1.177-191
+# the revert came is not known here: those would take pages. A level-2
+# block is a table of pages: 2 MiB of 4 KiB pages, 32 MiB of 16 KiB (both
+# divide the BAR); 512 MiB of 64 KiB would not fit, pages then.
 e2e_big_levels() {
-	if e2e_kernel_at_least 6 12; then
+	if [ $((64 * 1024 * 1024 % (E2E_PAGE_SIZE * E2E_PAGE_SIZE / 8))) != 0 ]; then
+		echo pages
+	elif e2e_kernel_at_least 6 12; then
 		echo blocks
 	elif e2e_kernel_at_least 6 1 && ! e2e_kernel_at_least 6 2 &&
 		[ "$(e2e_kernel_sublevel)" -le 176 ]; then
@@ -160,6 +169,11 @@ e2e_other_attr() {
 }
 e2e_setting() {
 	if [ "$1" = device-ngnre ]; then echo device; else echo "$1"; fi
+}
+
+# e2e_pages BYTES: how many of the host's pages BYTES are.
+e2e_pages() {
+	echo $(($1 / E2E_PAGE_SIZE))
 }
 
 # e2e_kernel_trouble FILE: print the first lines of FILE (a kernel log)

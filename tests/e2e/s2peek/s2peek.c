@@ -6,13 +6,15 @@
  * KVM's own helpers (kvm_pgtable_get_leaf() does not exist on 5.10 and the
  * walker API changed twice since), to say which memory attribute a guest
  * page got. This module walks the stage-2 tables of a VM by hand, following
- * the Arm ARM rules for the 4 KiB granule, and hands the raw leaf descriptors
- * to user space, which decodes them itself.
+ * the Arm ARM rules for the translation granule KVM's stage 2 uses, which is
+ * the host's PAGE_SIZE (4 KiB or 16 KiB here), and hands the raw leaf
+ * descriptors to user space, which decodes them itself.
  *
  * Interface: ioctl(S2PEEK_IOC_WALK) on the debugfs file "s2peek", see
  * s2peek_uapi.h. Only the layout of struct kvm_pgtable (pgd, ia_bits,
- * start_level) and kvm->mmu_lock are taken from KVM's headers; no KVM
- * function is called.
+ * start_level), the VM's VTCR_EL2 value and kvm->mmu_lock are taken from
+ * KVM's headers, and each walk checks them against one another and against
+ * the architecture before it trusts them; no KVM function is called.
  */
 #include <linux/bitfield.h>
 #include <linux/debugfs.h>
@@ -32,12 +34,24 @@
 
 #define S2_VALID	BIT_ULL(0)
 #define S2_TABLE	BIT_ULL(1)	/* table at levels < 3, page at level 3 */
-#define S2_ADDR_48	GENMASK_ULL(47, 12)
-#define S2_ADDR_LPA2	GENMASK_ULL(49, 12)
+/* Output and next-level table addresses: bits [47:granule] (or [49:]). */
+#define S2_ADDR_48	GENMASK_ULL(47, PAGE_SHIFT)
+#define S2_ADDR_LPA2	GENMASK_ULL(49, PAGE_SHIFT)
 #define S2_ADDR_51_50	GENMASK_ULL(9, 8)
 #define S2_MAX_LEVEL	3
-#define S2_MIN_LEVEL	(-1)		/* LPA2 with 52-bit IPA */
+/* Each level resolves PAGE_SHIFT - 3 bits: 9 (4 KiB), 11 (16 KiB). */
+#define S2_LEVEL_BITS	(PAGE_SHIFT - 3)
+/* Up to 16 tables may be concatenated at the start level (Arm ARM). */
+#define S2_MAX_CONCAT_BITS	4
 #define S2_CHUNK	512		/* pages looked up per lock hold */
+
+/* VTCR_EL2 fields (Arm ARM D19.2, VTCR_EL2), as the architecture has them. */
+#define S2_VTCR_T0SZ	GENMASK_ULL(5, 0)
+#define S2_VTCR_SL0	GENMASK_ULL(7, 6)
+#define S2_VTCR_TG0	GENMASK_ULL(15, 14)
+#define S2_VTCR_SL2	BIT_ULL(33)
+#define S2_TG0_4K	0	/* 1 is 64 KiB, which the walk does not know */
+#define S2_TG0_16K	2
 
 static struct dentry *s2peek_dentry;
 
@@ -59,7 +73,85 @@ static bool s2peek_lpa2(void)
 
 static unsigned int s2peek_level_shift(int level)
 {
-	return PAGE_SHIFT + (S2_MAX_LEVEL - level) * (PAGE_SHIFT - 3);
+	return PAGE_SHIFT + (S2_MAX_LEVEL - level) * S2_LEVEL_BITS;
+}
+
+/*
+ * The levels at which a block descriptor is allowed (Arm ARM D8.3): with
+ * the 4 KiB granule at levels 1 and 2 (1 GiB, 2 MiB), and 0 with LPA2;
+ * with 16 KiB at level 2 (32 MiB), and 1 (64 GiB) with LPA2 only. A block
+ * anywhere else is a translation fault to the hardware, and to us a sign
+ * that the tables are not what we think they are.
+ */
+static bool s2peek_block_allowed(int level, bool lpa2)
+{
+	int min = IS_ENABLED(CONFIG_ARM64_4K_PAGES) ? 1 : 2;
+
+	return level < S2_MAX_LEVEL && level >= min - lpa2;
+}
+
+/*
+ * The lowest start level the granule allows: 0 for 16 KiB (with LPA2;
+ * without it 1), -1 for 4 KiB with LPA2 (KVM concatenates tables rather
+ * than use it, but the architecture has it).
+ */
+static int s2peek_min_level(bool lpa2)
+{
+	return (IS_ENABLED(CONFIG_ARM64_4K_PAGES) ? 0 : 1) - lpa2;
+}
+
+/* The VM's VTCR_EL2 value, which KVM loads whenever one of its vCPUs runs. */
+static u64 s2peek_vtcr(struct kvm *kvm)
+{
+	/* In struct kvm_s2_mmu since 6.7, struct kvm_arch before (Makefile). */
+#ifdef S2PEEK_MMU_VTCR
+	return kvm->arch.mmu.vtcr;
+#else
+	return kvm->arch.vtcr;
+#endif
+}
+
+/*
+ * Trust what struct kvm_pgtable says only if the VM's VTCR_EL2, what the
+ * MMU translates with, says the same (granule, IPA size, start level),
+ * and the start level is one the architecture allows for that IPA size:
+ * it resolves at least one bit, at most 16 concatenated tables, and the
+ * tables are aligned to their size. Returns the granule in bytes, or 0.
+ */
+static u32 s2peek_check_layout(struct kvm *kvm, kvm_pte_t *pgd, u32 ia_bits,
+			       int start, bool lpa2)
+{
+	u64 vtcr = s2peek_vtcr(kvm);
+	unsigned int sl0 = FIELD_GET(S2_VTCR_SL0, vtcr);
+	unsigned int bits, granule_shift;
+	int vtcr_start;
+
+	switch (FIELD_GET(S2_VTCR_TG0, vtcr)) {
+	case S2_TG0_4K:
+		granule_shift = 12;
+		vtcr_start = 2 - sl0;	/* SL0 3: level 3, FEAT_TTST only */
+		break;
+	case S2_TG0_16K:
+		granule_shift = 14;
+		vtcr_start = 3 - sl0;
+		break;
+	default:
+		return 0;
+	}
+	/* The walk is written for the host's granule. */
+	if (granule_shift != PAGE_SHIFT || (vtcr & S2_VTCR_SL2) ||
+	    (IS_ENABLED(CONFIG_ARM64_4K_PAGES) && sl0 == 3))
+		return 0;
+	if (!pgd || start != vtcr_start || start < s2peek_min_level(lpa2) ||
+	    start > S2_MAX_LEVEL || ia_bits != 64 - FIELD_GET(S2_VTCR_T0SZ, vtcr) ||
+	    ia_bits > 52 || ia_bits <= s2peek_level_shift(start))
+		return 0;
+	bits = ia_bits - s2peek_level_shift(start);
+	if (bits > S2_LEVEL_BITS + S2_MAX_CONCAT_BITS ||
+	    !IS_ALIGNED(virt_to_phys(pgd), max_t(u64, PAGE_SIZE,
+						 sizeof(kvm_pte_t) << bits)))
+		return 0;
+	return 1U << granule_shift;
 }
 
 static u64 s2peek_table_phys(kvm_pte_t pte, bool lpa2)
@@ -72,8 +164,9 @@ static u64 s2peek_table_phys(kvm_pte_t pte, bool lpa2)
 
 /*
  * Look up one IPA. The start level may consist of up to 16 concatenated
- * tables, so its index is not masked to 9 bits (the caller has checked the
- * IPA against ia_bits). Returns 0 with e->desc = 0 for an unmapped IPA.
+ * tables, so its index is not masked to S2_LEVEL_BITS (the caller has
+ * checked the IPA against ia_bits). Returns 0 with e->desc = 0 for an
+ * unmapped IPA, -EIO for a block where the granule allows none.
  */
 static int s2peek_walk_one(kvm_pte_t *pgd, int start_level, u64 ipa,
 			   bool lpa2, struct s2peek_entry *e)
@@ -97,6 +190,9 @@ static int s2peek_walk_one(kvm_pte_t *pgd, int start_level, u64 ipa,
 		if (level == S2_MAX_LEVEL || !(pte & S2_TABLE)) {
 			if (level == S2_MAX_LEVEL && !(pte & S2_TABLE))
 				return 0;
+			if (level < S2_MAX_LEVEL &&
+			    !s2peek_block_allowed(level, lpa2))
+				return -EIO;
 			e->desc = pte;
 			e->flags = S2PEEK_E_LEAF;
 			return 0;
@@ -108,7 +204,8 @@ static int s2peek_walk_one(kvm_pte_t *pgd, int start_level, u64 ipa,
 			return -EFAULT;
 		table = phys_to_virt(phys);
 		level++;
-		idx = (ipa >> s2peek_level_shift(level)) & (PTRS_PER_PTE - 1);
+		idx = (ipa >> s2peek_level_shift(level)) &
+		      (BIT(S2_LEVEL_BITS) - 1);
 	}
 }
 
@@ -148,6 +245,7 @@ static long s2peek_walk(struct s2peek_req __user *ureq)
 	struct kvm_pgtable *pgt;
 	struct s2peek_req req;
 	bool lpa2 = s2peek_lpa2();
+	u32 granule = 0;
 	struct file *vmf;
 	struct kvm *kvm;
 	u32 done, n, i;
@@ -196,8 +294,9 @@ static long s2peek_walk(struct s2peek_req __user *ureq)
 			start = pgt->start_level;
 			req.ia_bits = pgt->ia_bits;
 			req.start_level = start;
-			if (start < S2_MIN_LEVEL || start > S2_MAX_LEVEL ||
-			    req.ia_bits > 52 || !pgd)
+			granule = s2peek_check_layout(kvm, pgd, req.ia_bits,
+						      start, lpa2);
+			if (!granule)
 				ret = -EIO;
 			else if ((req.ipa >> req.ia_bits) ||
 				 ((req.ipa + ((u64)req.nr_pages << PAGE_SHIFT) - 1)
@@ -224,6 +323,7 @@ static long s2peek_walk(struct s2peek_req __user *ureq)
 	req.info = (lpa2 ? S2PEEK_I_LPA2 : 0) |
 		   (cpus_have_final_cap(ARM64_HAS_STAGE2_FWB) ? S2PEEK_I_FWB : 0) |
 		   (has_vhe() ? S2PEEK_I_VHE : 0);
+	req.granule = granule;
 	if (copy_to_user(ureq, &req, sizeof(req)))
 		ret = -EFAULT;
 out_fput:
@@ -249,7 +349,8 @@ static const struct file_operations s2peek_fops = {
 
 static int __init s2peek_init(void)
 {
-	BUILD_BUG_ON(PAGE_SIZE != SZ_4K);
+	/* The walk knows the 4 KiB and 16 KiB granules, not 64 KiB. */
+	BUILD_BUG_ON(PAGE_SIZE != SZ_4K && PAGE_SIZE != SZ_16K);
 	s2peek_dentry = debugfs_create_file("s2peek", 0600, NULL, NULL,
 					    &s2peek_fops);
 	if (IS_ERR_OR_NULL(s2peek_dentry))

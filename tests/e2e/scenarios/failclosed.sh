@@ -178,7 +178,7 @@ fc_bar0() {
 sub=
 for bdf in $(echo "$e2e_devs" | tr , ' '); do
 	fc_bar0 "$bdf" >/dev/null
-	if [ "$bar0_size" -lt 4096 ] && [ $((bar0_start % 4096)) = 0 ]; then sub=$bdf; fi
+	if [ "$bar0_size" -lt "$E2E_PAGE_SIZE" ] && [ $((bar0_start % E2E_PAGE_SIZE)) = 0 ]; then sub=$bdf; fi
 done
 others=$(echo "$e2e_devs" | tr , '\n' | grep -vx "$sub")
 if [ -n "$sub" ]; then
@@ -193,7 +193,7 @@ e2e_check "subpage: the other device removed, so that BAR0 is alone in its page"
 e2e_check "subpage: insmod devices=$sub=$opp_set" insmod $KO "devices=$sub=$opp_set"
 fc_bar0 "$sub" >/dev/null
 fc_has "subpage: state shows BAR0 as its page" "$(cat $S/devices/"$sub"/state 2>&1)" \
-	" bar0=$(printf '%#x' $bar0_start)-$(printf '%#x' $((bar0_start + 4095)))( |\$)"
+	" bar0=$(printf '%#x' $bar0_start)-$(printf '%#x' $((bar0_start + E2E_PAGE_SIZE - 1)))( |\$)"
 e2e_s2test "subpage: listed $opp_set, bar0" "$sub" --bar 0 --read-only --expect "$opp"
 e2e_check "subpage: rmmod" rmmod kvm_s2attr
 e2e_s2test "subpage: after rmmod, KVM's own attribute, bar0" "$sub" --bar 0 --read-only --expect kernel-default

@@ -190,7 +190,8 @@ e2e_check "live: trace: set $e2e_dev_small $(e2e_setting "$opp")" $T set "$e2e_d
 e2e_s2test "live: trace: listed $opp, small" "$e2e_dev_small" --expect "$opp"
 echo 0 > $TR/events/kvm_s2attr/enable
 cat $TR/trace >/tmp/lv.trace
-want="kvm_s2attr_rewrite: phys=0x[0-9a-f]+ size=0x1000 dev=$e2e_dev_small bar=2 memattr=$(code "$stock")->$(code "$opp")\$"
+# The small BAR is mapped with pages: one event per page, of its size.
+want="kvm_s2attr_rewrite: phys=0x[0-9a-f]+ size=$(printf 0x%x "$E2E_PAGE_SIZE") dev=$e2e_dev_small bar=2 memattr=$(code "$stock")->$(code "$opp")\$"
 if grep -Eq "$want" /tmp/lv.trace; then
 	e2e_pass "live: trace: a rewrite event per mapping ($(grep -c kvm_s2attr_rewrite /tmp/lv.trace) events)"
 else
