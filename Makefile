@@ -71,14 +71,16 @@ e2e:
 		--kernels "bookworm trixie sid" --scenarios refuse
 	bash tests/e2e/run.sh --qemu $(E2E_QEMU) --modes noel2 --scenarios refuse
 
-# Debian's other arm64 flavours (PREEMPT_RT, cloud, bookworm's 6.12): the
+# Debian's other arm64 flavours (16 KiB pages, PREEMPT_RT, cloud,
+# bookworm's 6.12): the
 # package's dkms builds for all of them (bookworm-rt, built without KVM,
 # must be declined), then, with the modules dkms built (no second build),
 # the end-to-end scenarios on each flavour that
 # runs KVM, VHE and nVHE, robust on PREEMPT_RT; on bookworm-rt, that a
 # module built by hand refuses to load and the tool says why. CI runs it
 # after make check.
-FLAVOURS_E2E ?= bookworm-612 bookworm-cloud trixie-cloud sid-cloud
+FLAVOURS_E2E ?= bookworm-612 bookworm-cloud trixie-cloud sid-cloud \
+	trixie-16k sid-16k bookworm-612-16k
 FLAVOURS_RT ?= trixie-rt sid-rt
 check-flavours: host-setup
 	bash tests/pkg/run.sh --dkms-only
