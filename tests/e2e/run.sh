@@ -461,7 +461,7 @@ boot_one() {
 	done
 	# Timeouts in the guest scale like the boot's (e2e_slow).
 	append="$append e2e_slow=$slow e2e_devs=$devs e2e_dev_small=$small e2e_dev_big=$big"
-	append="$append e2e_page_size=$page_size"
+	append="$append e2e_page_size=$page_size e2e_pmd_pfnmap=$pmd_pfnmap"
 	append="$append e2e_scenarios=${scenarios// /,}${extra_append:+ $extra_append}"
 	cat "$base" "$BUILD/$KVER/run.cpio.gz" >"$rundir/initrd.cpio.gz"
 
@@ -624,6 +624,10 @@ for suite in $kernels; do
 			"see the messages above and $BUILD/$KVER/s2peek.log"
 		continue
 	fi
+	# Whether the host can map a BAR with PMDs (vfio-pci's huge_fault),
+	# from the kernel's config: then 6.12+ KVM maps it with blocks.
+	pmd_pfnmap=0
+	! grep -qsx 'CONFIG_ARCH_SUPPORTS_PMD_PFNMAP=y' "${KCONFIG:-/nonexistent}" || pmd_pfnmap=1
 	if ! page_size=$(kernel_page_size); then
 		tap_result fail "$KVER: page size from the kernel's config" "KCONFIG=${KCONFIG:-}"
 		continue

@@ -125,16 +125,38 @@ fi
 # 3. dkms build of the installed source tree, every kernel, signed.
 # A kernel built without KVM (Debian's bookworm rt-arm64) must be skipped
 # cleanly (exit 77), every other one built: which is which comes from the
-# kernel's own configuration.
+# kernel's own configuration. Kernels and toolchains are fetched first,
+# one at a time (they share apt sets and chroots); then two builds run at
+# once, since much of a build is its conftest's one-at-a-time compiles.
 for s in $suites; do
-	t0=$(date +%s)
 	# shellcheck disable=SC1090
 	. "$("$top/scripts/fetch-kernel.sh" "$s")"
-	res=$(bash "$here/dkms-build.sh" "$s" "$x/root/usr/src" "$W/dkms-$s" sign 2>"$W/dkms-$s.err")
-	rc=$?
+	"$top/scripts/toolchain.sh" "$s" "$GCC" >/dev/null
+done
+dkms_build() {
+	local t0=$SECONDS rc=0
+	bash "$here/dkms-build.sh" "$1" "$x/root/usr/src" "$W/dkms-$1" sign \
+		>"$W/dkms-$1.res" 2>"$W/dkms-$1.err" || rc=$?
+	echo "$rc $((SECONDS - t0))" >"$W/dkms-$1.rc"
+}
+running=()
+for s in $suites; do
+	dkms_build "$s" &
+	running+=($!)
+	if [ ${#running[@]} -ge 2 ]; then
+		wait "${running[0]}"
+		running=("${running[@]:1}")
+	fi
+done
+wait
+for s in $suites; do
+	# shellcheck disable=SC1090
+	. "$("$top/scripts/fetch-kernel.sh" "$s")"
+	res=$(cat "$W/dkms-$s.res")
+	read -r rc secs <"$W/dkms-$s.rc"
 	if grep -q '^CONFIG_KVM=y$' "$KDIR/.config"; then
-		if [ $rc = 0 ]; then
-			ok "dkms build $s: $res ($(( $(date +%s) - t0 ))s)"
+		if [ "$rc" = 0 ]; then
+			ok "dkms build $s: $res (${secs}s)"
 			summary+=("dkms: $res")
 			# For the end-to-end tests (E2E_PREBUILT): the module users get.
 			install -D -m 0644 "$W/dkms-$s/dkms/kvm-s2attr/$ver/$KVER/aarch64/module/kvm_s2attr.ko" \
@@ -143,7 +165,7 @@ for s in $suites; do
 			nok "dkms build $s" "exit $rc: $res" "$(tail -n 40 "$W/dkms-$s.err")"
 			summary+=("dkms: FAIL $s")
 		fi
-	elif [ $rc = 77 ] && [[ $res == *"the kernel has no CONFIG_KVM"* ]]; then
+	elif [ "$rc" = 77 ] && [[ $res == *"the kernel has no CONFIG_KVM"* ]]; then
 		ok "dkms build $s, a kernel without KVM: skipped cleanly: $res"
 		summary+=("dkms: $res")
 	else

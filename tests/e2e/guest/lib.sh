@@ -145,18 +145,22 @@ e2e_kernel_sublevel() {
 }
 # e2e_big_levels: how stock KVM maps the big (64 MiB) BAR, whose host
 # mapping, guest and physical addresses agree modulo 1 GiB: with level-2
-# blocks on fault where KVM maps PFN-mapped memory with blocks
-# (get_vma_page_shift() looks at VM_PFNMAP: 6.12 and later, and Debian's
-# 6.1.176, whose stable backport 6.1.192 has reverted), else with pages:
-# 5.10 maps every page eagerly, at memslot creation. Where in 6.1.177-191
-# the revert came is not known here: those would take pages. A level-2
-# block is a table of pages: 2 MiB of 4 KiB pages, 32 MiB of 16 KiB (both
-# divide the BAR); 512 MiB of 64 KiB would not fit, pages then.
+# blocks on fault where KVM maps PFN-mapped memory with blocks, else with
+# pages (5.10 maps every page eagerly, at memslot creation). 6.12 and later
+# take a block where the host maps the BAR with one (get_user_mapping_size
+# in transparent_hugepage_adjust): vfio-pci's huge_fault does so with
+# CONFIG_ARCH_SUPPORTS_PMD_PFNMAP (e2e_pmd_pfnmap, from the kernel's
+# config), which PREEMPT_RT kernels, without THP, lack. Debian's 6.1.176
+# looked at VM_PFNMAP itself (get_vma_page_shift()), a stable backport its
+# 6.1.192 has reverted; where in 6.1.177-191 the revert came is not known
+# here: those would take pages. A level-2 block is a table of pages: 2 MiB
+# of 4 KiB pages, 32 MiB of 16 KiB (both divide the BAR); 512 MiB of 64 KiB
+# would not fit, pages then.
 e2e_big_levels() {
 	if [ $((64 * 1024 * 1024 % (E2E_PAGE_SIZE * E2E_PAGE_SIZE / 8))) != 0 ]; then
 		echo pages
 	elif e2e_kernel_at_least 6 12; then
-		echo blocks
+		if [ "${e2e_pmd_pfnmap:-1}" = 1 ]; then echo blocks; else echo pages; fi
 	elif e2e_kernel_at_least 6 1 && ! e2e_kernel_at_least 6 2 &&
 		[ "$(e2e_kernel_sublevel)" -le 176 ]; then
 		echo blocks
