@@ -378,18 +378,24 @@ kernel_page_size() {
 # Devices: name, BAR size, PCI slot. BDFs follow from the slot (bus 0).
 DEVS=("small 1M 3" "big 64M 4")
 
-# verify_backing FILE SEED PAGES: the guest's last s2test left word0 = seed
-# ^ offset, word1 = ~word0, word2 = offset in exactly PAGES pages, the rest
-# zero. perl is part of every Debian system (perl-base is Essential).
+# verify_backing FILE SEED PAGES [LIVE-PAGES FINALS]: the guest's last
+# s2test left word0 = seed ^ offset, word1 = ~word0, word2 = offset in
+# exactly PAGES pages, the rest zero. With LIVE-PAGES, the last s2test
+# --live left its sequence numbers in word 3: in exactly LIVE-PAGES pages,
+# the k-th of them (by offset) holds (FINALS[k % vCPUs] << 32 | k), where
+# FINALS is the comma-separated list of the pass each vCPU stopped after;
+# every other page's word 3 is zero. perl is part of every Debian system
+# (perl-base is Essential).
 verify_backing() {
 	perl -e '
 		use strict; use warnings; no warnings "portable";
-		my ($f, $seed, $want) = @ARGV;
+		my ($f, $seed, $want, $lwant, $finals) = @ARGV;
+		my @fin = split /,/, ($finals // "");
 		$seed = hex $seed;
 		open(my $fh, "<:raw", $f) or die "open $f: $!\n";
-		my ($off, $n, $bad, $buf) = (0, 0, 0, "");
+		my ($off, $n, $bad, $buf, $ln, $lbad) = (0, 0, 0, "", 0, 0);
 		while (read($fh, $buf, 4096) == 4096) {
-			my ($w0, $w1, $w2) = unpack("Q<3", $buf);
+			my ($w0, $w1, $w2, $w3) = unpack("Q<4", $buf);
 			if ($w0 || $w1 || $w2) {
 				$n++;
 				my ($e0, $e1) = ($seed ^ $off, ~($seed ^ $off));
@@ -398,10 +404,19 @@ verify_backing() {
 					       $off, $w0, $w1, $w2, $e0, $e1, $off) if ++$bad <= 8;
 				}
 			}
+			if (defined $lwant && $w3) {
+				my $e3 = ($fin[$ln % @fin] << 32) | $ln;
+				printf("page 0x%x: word 3 0x%x, expected 0x%x\n", $off, $w3, $e3)
+					if $w3 != $e3 && ++$lbad <= 8;
+				$ln++;
+			}
 			$off += 4096;
 		}
-		print "$n pages carry a pattern, $bad wrong, $want expected\n";
-		exit(($bad || $n != $want) ? 1 : 0);
+		print "$n pages carry a pattern, $bad wrong, $want expected";
+		print "; $ln pages a last sequence number, $lbad wrong, $lwant expected"
+			if defined $lwant;
+		print "\n";
+		exit(($bad || $n != $want || (defined $lwant && ($lbad || $ln != $lwant))) ? 1 : 0);
 	' "$@"
 }
 
@@ -417,7 +432,7 @@ scenario_blocks() {
 boot_one() {
 	local mode=$1 base=$2 image=$3 name dir rundir cpu append st rc t0 t1 wall
 	local prefix=$KVER\ $mode devs="" small="" big="" qargs=() d size slot bdf
-	local cnt fl gdone bad line seed pages res boot_up end_up dname kvmarg
+	local cnt fl gdone bad line seed pages res boot_up end_up dname kvmarg live
 	name=$KVER-$mode
 	dir=$OUT/$name
 	rm -rf "$dir"
@@ -558,10 +573,23 @@ boot_one() {
 		fi
 		seed=$(sed -n 's/.* seed=\(0x[0-9a-f]*\).*/\1/p' <<<"$line")
 		pages=$(sed -n 's/.* pages=\([0-9]*\).*/\1/p' <<<"$line")
-		if res=$(verify_backing "$rundir/$dname.bin" "$seed" "$pages" 2>&1); then
+		# The live scenario's last s2test --live on the device: its
+		# sequence numbers, whatever s2test ran after it.
+		live=()
+		if [[ " $scenarios " == *" live "* ]]; then
+			line=$(grep -E "^# s2test-live dev=$bdf " "$dir/tap.raw" | tail -n 1 || true)
+			live=("$(sed -n 's/.* pages=\([0-9]*\).*/\1/p' <<<"$line")"
+				"$(sed -n 's/.* finals=\([0-9,]*\)$/\1/p' <<<"$line")")
+			if [ -z "${live[0]}" ] || [ -z "${live[1]}" ]; then
+				tap_result fail "$prefix backing file of dev $bdf ($dname): no s2test-live line with pages and finals from the guest" \
+					"got: ${line:-nothing}"
+				continue
+			fi
+		fi
+		if res=$(verify_backing "$rundir/$dname.bin" "$seed" "$pages" "${live[@]}" 2>&1); then
 			tap_result ok "$prefix backing file of dev $bdf ($dname, $size): $res"
 		else
-			tap_result fail "$prefix backing file of dev $bdf ($dname, $size): pattern wrong" \
+			tap_result fail "$prefix backing file of dev $bdf ($dname, $size): pattern or sequence numbers wrong" \
 				"$res"
 		fi
 	done

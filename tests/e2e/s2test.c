@@ -1278,12 +1278,19 @@ static bool guest_pass(struct vm *v, struct bar *b, struct guest_params *gp,
 	uint64_t i, sum = 0, addr, data, n;
 	bool ok;
 
-	/* Clear the first words of every page, then plant word0 of touched ones. */
+	/*
+	 * Clear the first words of every page, then plant word0 of touched
+	 * ones. --live also clears word 3, its sequence numbers: what the
+	 * last --live run leaves there is then all the host finds in the
+	 * backing file (the "s2test-live" line says what that must be).
+	 */
 	g_step = "writing the BAR through the vfio mapping";
 	for (i = 0; i < pages && !opt.read_only; i++) {
 		bar_write(b, i * page_size, 0);
 		bar_write(b, i * page_size + 8, 0);
 		bar_write(b, i * page_size + 16, 0);
+		if (opt.live_in)
+			bar_write(b, i * page_size + 24, 0);
 	}
 	for (i = 0; i < gp->count; i++) {
 		if (opt.read_only) {
@@ -1469,12 +1476,12 @@ static bool live_vcpus_ok(const char *when)
 static void live_loop(struct vm *v, struct bar *b, struct guest_params *gp,
 		      struct s2peek_entry *e, uint64_t pages, bool fwb)
 {
-	char line[128], word[16], attr[32];
+	char line[128], word[16], attr[32], finals[MAX_VCPUS * 21];
 	uint64_t from[MAX_VCPUS], j;
 	struct s2peek_req req;
 	struct live_count c;
 	const char *want;
-	int epoch = 0, i, bad = 0;
+	int epoch = 0, i, bad = 0, n;
 	FILE *in, *out;
 	bool keep;
 
@@ -1577,8 +1584,17 @@ static void live_loop(struct vm *v, struct bar *b, struct guest_params *gp,
 	tap_result(!check_data(0, pages - 1),
 		   "live: words 0-2 of every page of dev %s bar%d as the first pass left them",
 		   opt.bdf, opt.bar);
-	tap_diag("s2test-live dev=%s epochs=%d vcpus=%d passes=%" PRIu64, opt.bdf, epoch,
-		 opt.vcpus, live_vcpus[0].final);
+	/*
+	 * For the host's check of the backing file: word 3 of the j-th
+	 * touched page is (finals[j % vcpus] << 32 | j), every other page's 0.
+	 */
+	n = 0;
+	for (i = 0; i < opt.vcpus; i++)
+		n += snprintf(finals + n, sizeof(finals) - n, "%s%" PRIu64, i ? "," : "",
+			      live_vcpus[i].final);
+	tap_diag("s2test-live dev=%s epochs=%d vcpus=%d passes=%" PRIu64 " pages=%" PRIu64
+		 " finals=%s", opt.bdf, epoch, opt.vcpus, live_vcpus[0].final,
+		 (uint64_t)gp->count, finals);
 }
 
 int main(int argc, char **argv)
