@@ -49,6 +49,27 @@ lv_step() {
 	read -r _ <&6 || echo "s2test gave no acknowledgement after '$1'" >>/tmp/lv.err
 }
 
+# lv_start BDF [S2TEST-OPTION...]: start s2test --live over BDF's BAR2,
+# its commands on fd 5 and its acknowledgements on fd 6, once its guest
+# has made its first pass (s2test opens the FIFOs then).
+lv_start() {
+	rm -f /tmp/lv.in /tmp/lv.out
+	mkfifo /tmp/lv.in /tmp/lv.out
+	$S2TEST --live /tmp/lv.in,/tmp/lv.out "$@" --expect kernel-default >/tmp/lv.tap 2>&1 &
+	lv_pid=$!
+	exec 5>/tmp/lv.in 6</tmp/lv.out
+}
+
+# lv_stop NAME: stop s2test --live; its TAP becomes block NAME.
+lv_stop() {
+	echo quit >&5
+	exec 5>&- 6<&-
+	wait $lv_pid
+	echo "e2e: s2test $1: exit $?, $(grep -c '^ok' /tmp/lv.tap) ok, $(grep -c '^not ok' /tmp/lv.tap) not ok"
+	tap_diag "e2e-block $1"
+	cat /tmp/lv.tap >&3
+}
+
 # lv_run NAME BDF FLIPS VCPUS [S2TEST-OPTION]: s2test --live with VCPUS
 # vCPUs over BDF's BAR2 through FLIPS changes of its attribute, unset,
 # default device and kernel, a set, and (last) the module's unload. Four
@@ -56,12 +77,8 @@ lv_step() {
 lv_run() {
 	lv_name=$1 dev=$2 flips=$3 vcpus=$4 lv_opt=${5:-}
 	: >/tmp/lv.err
-	rm -f /tmp/lv.in /tmp/lv.out
-	mkfifo /tmp/lv.in /tmp/lv.out
 	# shellcheck disable=SC2086 # lv_opt: no option or one word
-	$S2TEST --live /tmp/lv.in,/tmp/lv.out --vcpus "$vcpus" $lv_opt "$dev" --expect kernel-default >/tmp/lv.tap 2>&1 &
-	pid=$!
-	exec 5>/tmp/lv.in 6</tmp/lv.out
+	lv_start --vcpus "$vcpus" $lv_opt "$dev"
 	i=1
 	while [ $i -le "$flips" ]; do
 		if [ $((i % 2)) = 1 ]; then a=$opp; else a=$stock; fi
@@ -75,12 +92,7 @@ lv_run() {
 	applied=$(cat "$S/devices/$dev/applied" 2>&1)
 	rmmod kvm_s2attr || echo "rmmod failed" >>/tmp/lv.err
 	lv_step "$stock"
-	echo quit >&5
-	exec 5>&- 6<&-
-	wait $pid
-	echo "e2e: s2test $lv_name: exit $?, $(grep -c '^ok' /tmp/lv.tap) ok, $(grep -c '^not ok' /tmp/lv.tap) not ok"
-	tap_diag "e2e-block $lv_name"
-	cat /tmp/lv.tap >&3
+	lv_stop "$lv_name"
 	if [ -s /tmp/lv.err ]; then
 		e2e_fail "$lv_name: every change by the tool succeeded and said where it applies" "$(cat /tmp/lv.err)"
 	else
@@ -103,12 +115,7 @@ lv_run() {
 # bound to vfio-pci again (after a rescan). Eight blocks; nine for remove.
 lv_unbind() {
 	dev=$1 how=$2
-	rm -f /tmp/lv.in /tmp/lv.out
-	mkfifo /tmp/lv.in /tmp/lv.out
-	$S2TEST --live /tmp/lv.in,/tmp/lv.out "$dev" --expect kernel-default >/tmp/lv.tap 2>&1 &
-	pid=$!
-	# Opened once s2test's guest has made its first pass.
-	exec 5>/tmp/lv.in 6</tmp/lv.out
+	lv_start "$dev"
 	if [ "$how" = remove ]; then
 		echo 1 >"/sys/bus/pci/devices/$dev/remove" &
 	else
@@ -150,11 +157,7 @@ lv_unbind() {
 	fi
 	echo "keep $stock" >&5
 	read -r _ <&6
-	echo quit >&5
-	exec 5>&- 6<&-
-	wait $pid
-	tap_diag "e2e-block live: $how: s2test"
-	cat /tmp/lv.tap >&3
+	lv_stop "live: $how: s2test"
 	wait $ub
 	if [ "$how" = remove ]; then
 		if [ ! -e "/sys/bus/pci/devices/$dev" ]; then
