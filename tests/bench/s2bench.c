@@ -26,6 +26,10 @@
  * application cost the guest. Per write and VM, and medians:
  *   s2bench-apply vm=I text=TEXT write=T stall=T
  *   s2bench-apply-median label=L write=T stall=T pages=N writes=N
+ * An application that dropped the BAR's mappings costs the guest about a
+ * BAR fault per page; one that dropped nothing, about nothing. A stall
+ * under half the VM's own BAR fault cost times the pages is reported
+ * ("stall too small") and makes s2bench exit 1.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -282,7 +286,7 @@ static double median(double *v, int n)
 int main(int argc, char **argv)
 {
 	double *ram, *barf, *slots, *writes, *stalls;
-	int i, j, kvm, nr_writes = 0;
+	int i, j, kvm, nr_writes = 0, failed = 0;
 	struct bar b;
 
 	for (i = 1; i < argc; i++) {
@@ -342,6 +346,12 @@ int main(int argc, char **argv)
 			printf("s2bench-apply vm=%d text=\"%s\" write=%" PRIu64
 			       " stall=%" PRId64 "%s\n", i, applies[j].text, w,
 			       (int64_t)(b3 - b2), i ? "" : " (warm-up)");
+			if ((double)b3 - b2 < barf[i] * bar_pages / 2) {
+				printf("s2bench-apply vm=%d text=\"%s\": stall too small: %.0f, under half of %" PRIu64
+				       " pages x %.1f per BAR fault: the application dropped no mappings?\n",
+				       i, applies[j].text, (double)b3 - b2, bar_pages, barf[i]);
+				failed = 1;
+			}
 			if (!i)
 				continue;
 			writes[nr_writes] = w;
@@ -358,5 +368,5 @@ int main(int argc, char **argv)
 		printf("s2bench-apply-median label=%s write=%.0f stall=%.0f pages=%" PRIu64 " writes=%d\n",
 		       label, median(writes, nr_writes),
 		       median(stalls, nr_writes), bar_pages, nr_writes);
-	return 0;
+	return failed;
 }
