@@ -101,12 +101,18 @@ style:
 bench:
 	bash scripts/bench.sh
 
-# Debug-kernel lane: Debian's 6.1 source with lockdep, DEBUG_ATOMIC_SLEEP,
-# KASAN and KFENCE (scripts/debug-kernel.config), built once and cached.
+# Debug-kernel lane: Debian's 6.1 and 6.12 sources with lockdep,
+# DEBUG_ATOMIC_SLEEP, KASAN and KFENCE (scripts/debug-kernel.config), built
+# once and cached. 6.1 applies a change to running guests through the mmu
+# notifiers (as 5.10 does), 6.12 through vfio's inode (as 7.2 does). The
+# checkers watch the host kernel's locking, the same in both KVM modes:
+# 6.1 runs VHE, 6.12 nVHE, so that each mode is covered once.
+DEBUG_SCENARIOS = stock module robust failclosed live
 debug-e2e:
-	bash tests/e2e/run.sh --qemu $(E2E_QEMU) --kernels debug \
-		--scenarios "stock module robust failclosed live" \
-		--append e2e_robust_conc_s=40
+	bash tests/e2e/run.sh --qemu $(E2E_QEMU) --kernels debug --modes vhe \
+		--scenarios "$(DEBUG_SCENARIOS)" --append e2e_robust_conc_s=40
+	bash tests/e2e/run.sh --qemu $(E2E_QEMU) --kernels debug-612 --modes nvhe \
+		--scenarios "$(DEBUG_SCENARIOS)" --append e2e_robust_conc_s=40
 
 check: host-setup unit fuzz style matrix e2e pkg-check
 

@@ -16,6 +16,8 @@ CACHE=$KVM_S2ATTR_CACHE
 SUITES_ALL="bullseye bookworm trixie sid"
 SUITES_FLAVOURS="bookworm-612 bookworm-612-16k bookworm-rt bookworm-cloud"
 SUITES_FLAVOURS="$SUITES_FLAVOURS trixie-16k trixie-rt trixie-cloud sid-16k sid-rt sid-cloud"
+# Kernels built here with the kernel's own checkers on (debug-kernel.sh).
+SUITES_DEBUG="debug debug-612"
 
 # cache_lock: hold the machine-wide lock on $CACHE until this process and
 # its children are done, waiting (and saying so) while another run holds

@@ -1,18 +1,27 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# debug-kernel.sh: build, once, an arm64 kernel with lockdep, atomic-sleep
-# checks, KASAN and KFENCE from Debian bookworm's linux-source package (the
-# 6.1 kernel the module targets first), with the config fragment
-# debug-kernel.config. Cached under $CACHE/kernels by source version and
-# fragment, like a fetched kernel: prints the path of its kernel.env, whose
-# SUITE is "debug" (fetch-kernel.sh debug lands here).
+# debug-kernel.sh [NAME]: build, once, an arm64 kernel with lockdep,
+# atomic-sleep checks, KASAN and KFENCE from one of Debian bookworm's
+# linux-source packages, with the config fragment debug-kernel.config:
+#   debug      linux-source-6.1: the kernel the module targets first, and
+#              its way of applying a change to running guests (5.10's too)
+#   debug-612  linux-source-6.12 (bookworm-security): the 6.10+ way
+#              (unmap_mapping_range on vfio's own address space)
+# Both are built with bookworm's gcc-12, which is on the host. Cached under
+# $CACHE/kernels by name, source version and fragment, like a fetched
+# kernel: prints the path of its kernel.env, whose SUITE is NAME
+# (fetch-kernel.sh NAME lands here).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 cache_lock
 here=$(cd "$(dirname "$0")" && pwd)
 
-src_suite=bookworm
-src_pkg=linux-source-6.1
+name=${1:-debug}
+case $name in
+debug) src_suite=bookworm src_pkg=linux-source-6.1 ;;
+debug-612) src_suite="bookworm bookworm-updates bookworm-security" src_pkg=linux-source-6.12 ;;
+*) die "debug-kernel.sh: unknown debug kernel '$name' (one of: $SUITES_DEBUG)" ;;
+esac
 gcc="gcc-12"
 fragment=$here/debug-kernel.config
 
@@ -22,7 +31,8 @@ pkgver=$(suite_apt_cache "$src_suite" policy "$src_pkg" |
 [ -n "$pkgver" ] && [ "$pkgver" != "(none)" ] ||
 	die "$src_suite: no $src_pkg package to build the debug kernel from"
 key=$(sha1sum <"$fragment" | cut -c1-8)
-dest=$CACHE/kernels/debug-$pkgver-$key
+# No "~" (as in 6.12.117-1~deb12u1) in the build tree's path.
+dest=$CACHE/kernels/$name-${pkgver//\~/+}-$key
 envfile=$dest/kernel.env
 if [ -f "$envfile" ]; then
 	printf '%s\n' "$envfile"
@@ -83,7 +93,7 @@ kmake INSTALL_MOD_PATH="$tmp/root" modules_install >>"$tmp/build.log" 2>&1 ||
 kver=$(kmake -s kernelrelease)
 
 cat >"$envfile.tmp" <<EOT
-SUITE=debug
+SUITE=$name
 KVER=$kver
 PKGVER=$pkgver+debug.$key
 GCC=$gcc

@@ -11,12 +11,14 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 cache_lock
 
-suite=${1:?usage: fetch-kernel.sh NAME (one of: $SUITES_ALL $SUITES_FLAVOURS debug)}
-# "debug" is not a Debian kernel but one built here with the kernel's own
-# checkers on (debug-kernel.sh); it is used the same way.
-[ "$suite" != debug ] || exec "$(dirname "$0")/debug-kernel.sh"
+suite=${1:?usage: fetch-kernel.sh NAME (one of: $SUITES_ALL $SUITES_FLAVOURS $SUITES_DEBUG)}
+# The debug kernels are not Debian's but built here with the kernel's own
+# checkers on (debug-kernel.sh); they are used the same way.
+case " $SUITES_DEBUG " in
+*" $suite "*) exec "$(dirname "$0")/debug-kernel.sh" "$suite" ;;
+esac
 src=$(kernel_source "$suite") ||
-	die "unknown kernel '$suite' (one of: $SUITES_ALL $SUITES_FLAVOURS debug)"
+	die "unknown kernel '$suite' (one of: $SUITES_ALL $SUITES_FLAVOURS $SUITES_DEBUG)"
 read -r _ flavour meta suites <<<"$src"
 
 suite_update "$suites"

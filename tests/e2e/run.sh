@@ -7,8 +7,9 @@
 #                    [--scenarios "stock"] [--timeout SECONDS] [--icount] [--append ARGS]
 #                    [--tcg single|multi] [--qemu SUITE]
 #
-# --kernels debug is the debug-kernel lane: Debian's 6.1 source built here
-# with lockdep, KASAN, KFENCE and atomic-sleep checks (scripts/debug-kernel.sh).
+# --kernels debug (debug-612) is the debug-kernel lane: Debian's 6.1 (6.12)
+# source built here with lockdep, KASAN, KFENCE and atomic-sleep checks
+# (scripts/debug-kernel.sh).
 # --append adds to the kernel command line (e.g. e2e_robust_conc_s=40).
 #
 # --icount runs QEMU single-threaded with -icount shift=0,sleep=off, so the
@@ -545,7 +546,7 @@ boot_one() {
 	fi
 
 	# The debug lane is only worth its time if its checkers ran.
-	if [ "$SUITE" = debug ]; then
+	if [[ $SUITE == debug* ]]; then
 		for d in "kasan: KernelAddressSanitizer initialized" "kfence: initialized" \
 			"Lock dependency validator"; do
 			if grep -q "$d" "$dir/console.log"; then
@@ -662,7 +663,7 @@ for suite in $kernels; do
 	fi
 	# KASAN, lockdep and friends make the debug kernel a few times slower.
 	slow=1
-	[ "$SUITE" != debug ] || slow=4
+	[[ $SUITE != debug* ]] || slow=4
 	kboot_timeout=$((boot_timeout * slow))
 	base=$(cat "$BUILD/$KVER/base.path")
 	image=$(cat "$BUILD/$KVER/image.path")
