@@ -27,9 +27,10 @@
  *   s2bench-apply vm=I text=TEXT write=T stall=T
  *   s2bench-apply-median label=L write=T stall=T pages=N writes=N
  * An application that dropped the BAR's mappings costs the guest about a
- * BAR fault per page; one that dropped nothing, about nothing. A stall
- * under half the VM's own BAR fault cost times the pages is reported
- * ("stall too small") and makes s2bench exit 1.
+ * stage-2 fault per page; one that dropped nothing, about nothing. A stall
+ * under half the VM's own RAM fault cost times the pages is reported
+ * ("stall too small") and makes s2bench exit 1. (RAM, not the BAR: 5.10
+ * maps the BAR when the slot is made, so its first pass takes no fault.)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -346,10 +347,10 @@ int main(int argc, char **argv)
 			printf("s2bench-apply vm=%d text=\"%s\" write=%" PRIu64
 			       " stall=%" PRId64 "%s\n", i, applies[j].text, w,
 			       (int64_t)(b3 - b2), i ? "" : " (warm-up)");
-			if ((double)b3 - b2 < barf[i] * bar_pages / 2) {
+			if ((double)b3 - b2 < ram[i] * bar_pages / 2) {
 				printf("s2bench-apply vm=%d text=\"%s\": stall too small: %.0f, under half of %" PRIu64
-				       " pages x %.1f per BAR fault: the application dropped no mappings?\n",
-				       i, applies[j].text, (double)b3 - b2, bar_pages, barf[i]);
+				       " pages x %.1f per RAM fault: the application dropped no mappings?\n",
+				       i, applies[j].text, (double)b3 - b2, bar_pages, ram[i]);
 				failed = 1;
 			}
 			if (!i)

@@ -8,8 +8,9 @@
 # "apply": the stall of a live application, for the small (1 MiB) and the
 # big (64 MiB) BAR, every page of each touched: both devices listed
 # normal-nc, each VM's BAR flipped to device and back through sysfs "add".
-# Its runs also fail if a write stalled the guest less than half a BAR
-# fault per page (s2bench): the application then dropped no mappings.
+# Its runs also fail if a write stalled the guest less than half a
+# stage-2 fault (of RAM) per page (s2bench): the application then dropped
+# no mappings.
 # e2e-blocks: 7
 # shellcheck shell=sh disable=SC2154 # e2e_* come from the kernel command line
 KO=/e2e/kvm_s2attr.ko
