@@ -36,7 +36,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,7 +47,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/kvm.h>
-#include <linux/vfio.h>
+
+#include "../e2e/vmlib.h"
 
 #define SZ_4K		0x1000ULL
 #define SZ_1G		0x40000000ULL
@@ -67,9 +68,16 @@ static struct apply {
 } applies[MAX_APPLY];
 static int nr_applies;
 
-static void die(const char *what)
+static void bail(const char *fmt, ...)
 {
-	fprintf(stderr, "s2bench: %s: %s\n", what, strerror(errno));
+	int err = errno;
+	va_list ap;
+
+	fputs("s2bench: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ": %s\n", strerror(err));
 	exit(1);
 }
 
@@ -99,58 +107,18 @@ static uint64_t now_ns(void)
 }
 
 struct bar {
+	struct vfio_bar v;
 	uint8_t *map;
-	uint64_t size, pa;
 };
 
 static void bar_open(struct bar *b)
 {
-	struct vfio_group_status gs = { .argsz = sizeof(gs) };
-	struct vfio_region_info ri = { .argsz = sizeof(ri) };
-	unsigned long long start = 0, end, flags;
-	char path[256], link[256], grp[64];
-	int container, group, dev, i;
-	FILE *f;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		die(path);
-	link[n] = 0;
-	snprintf(grp, sizeof(grp), "/dev/vfio/%s", basename(link));
-	container = open("/dev/vfio/vfio", O_RDWR);
-	group = open(grp, O_RDWR);
-	if (container < 0 || group < 0)
-		die("open vfio");
-	if (ioctl(group, VFIO_GROUP_GET_STATUS, &gs) ||
-	    ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
-	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-		die("vfio group");
-	dev = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf);
-	if (dev < 0)
-		die("VFIO_GROUP_GET_DEVICE_FD");
-	ri.index = VFIO_PCI_BAR0_REGION_INDEX + bar_index;
-	if (ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, &ri))
-		die("VFIO_DEVICE_GET_REGION_INFO");
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", bdf);
-	f = fopen(path, "r");
-	if (!f)
-		die(path);
-	for (i = 0; i <= bar_index; i++)
-		if (fscanf(f, "%llx %llx %llx", &start, &end, &flags) != 3)
-			die("parse resource");
-	fclose(f);
-	b->size = ri.size;
-	b->pa = start;
-	if (bar_pages * SZ_4K + SZ_4K > b->size) {
+	vfio_bar_open(&b->v, bdf, bar_index);
+	if (bar_pages * SZ_4K + SZ_4K > b->v.size) {
 		errno = EINVAL;
-		die("--bar-pages larger than the BAR");
+		bail("--bar-pages %" PRIu64 " larger than the BAR", bar_pages);
 	}
-	b->map = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, dev,
-		      ri.offset);
-	if (b->map == MAP_FAILED)
-		die("mmap BAR");
+	b->map = vfio_bar_mmap(&b->v, NULL, b->v.size);
 }
 
 struct vm {
@@ -159,51 +127,25 @@ struct vm {
 	uint64_t slot_ns, bar_gpa;
 };
 
-static void set_reg(struct vm *v, size_t off, uint64_t val)
-{
-	struct kvm_one_reg reg = {
-		.id = KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE |
-		      (off / sizeof(uint32_t)),
-		.addr = (uintptr_t)&val,
-	};
-
-	if (ioctl(v->vcpu, KVM_SET_ONE_REG, &reg))
-		die("KVM_SET_ONE_REG");
-}
-
-static void slot(int vm, int nr, uint64_t gpa, uint64_t size, void *hva)
-{
-	struct kvm_userspace_memory_region m = {
-		.slot = nr, .guest_phys_addr = gpa, .memory_size = size,
-		.userspace_addr = (uintptr_t)hva,
-	};
-
-	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &m))
-		die("KVM_SET_USER_MEMORY_REGION");
-}
-
 static void vm_create(int kvm, struct vm *v, const struct bar *b)
 {
-	struct kvm_vcpu_init init;
 	uint8_t *code, *ram;
 	uint64_t t0;
 
-	v->vm = ioctl(kvm, KVM_CREATE_VM, 0);
-	if (v->vm < 0)
-		die("KVM_CREATE_VM");
+	v->vm = kvm_create_vm(kvm);
 	code = mmap(NULL, SZ_4K, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ram = mmap(NULL, ram_pages * SZ_4K, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (code == MAP_FAILED || ram == MAP_FAILED)
-		die("mmap");
+		bail("mmap");
 	/* Host pages present and small: the faults measured are stage 2 only. */
 	madvise(ram, ram_pages * SZ_4K, MADV_NOHUGEPAGE);
 	memset(ram, 1, ram_pages * SZ_4K);
 	memcpy(code, touch_start, (char *)touch_end - (char *)touch_start);
 	__builtin___clear_cache((char *)code, (char *)code + SZ_4K);
-	slot(v->vm, 0, CODE_GPA, SZ_4K, code);
-	slot(v->vm, 1, RAM_GPA, ram_pages * SZ_4K, ram);
+	kvm_slot(v->vm, 0, CODE_GPA, SZ_4K, code);
+	kvm_slot(v->vm, 1, RAM_GPA, ram_pages * SZ_4K, ram);
 	/*
 	 * The slot's guest address is 4 KiB off its host address modulo every
 	 * block size (up to 1 GiB), so KVM can only map it with pages.
@@ -211,20 +153,10 @@ static void vm_create(int kvm, struct vm *v, const struct bar *b)
 	v->bar_gpa = BAR_GPA + (((uintptr_t)b->map + SZ_4K) & (SZ_1G - 1)) +
 		     SZ_4K;
 	t0 = now_ns();
-	slot(v->vm, 2, v->bar_gpa, b->size - SZ_4K, b->map + SZ_4K);
+	kvm_slot(v->vm, 2, v->bar_gpa, b->v.size - SZ_4K, b->map + SZ_4K);
 	v->slot_ns = now_ns() - t0;
 
-	v->vcpu = ioctl(v->vm, KVM_CREATE_VCPU, 0);
-	if (v->vcpu < 0)
-		die("KVM_CREATE_VCPU");
-	v->run = mmap(NULL, ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0),
-		      PROT_READ | PROT_WRITE, MAP_SHARED, v->vcpu, 0);
-	if (v->run == MAP_FAILED)
-		die("mmap kvm_run");
-	memset(&init, 0, sizeof(init));
-	if (ioctl(v->vm, KVM_ARM_PREFERRED_TARGET, &init) ||
-	    ioctl(v->vcpu, KVM_ARM_VCPU_INIT, &init))
-		die("vCPU init");
+	v->vcpu = kvm_add_vcpu(kvm, v->vm, 0, &v->run);
 }
 
 /* One pass over pages at gpa; returns its duration. */
@@ -232,12 +164,12 @@ static uint64_t touch(struct vm *v, uint64_t gpa, uint64_t pages)
 {
 	uint64_t t0, t;
 
-	set_reg(v, offsetof(struct kvm_regs, regs.pc), CODE_GPA);
-	set_reg(v, offsetof(struct kvm_regs, regs.regs[0]), gpa);
-	set_reg(v, offsetof(struct kvm_regs, regs.regs[1]), pages);
+	kvm_set_core_reg(v->vcpu, offsetof(struct kvm_regs, regs.pc), CODE_GPA);
+	kvm_set_core_reg(v->vcpu, offsetof(struct kvm_regs, regs.regs[0]), gpa);
+	kvm_set_core_reg(v->vcpu, offsetof(struct kvm_regs, regs.regs[1]), pages);
 	t0 = now_ns();
 	if (ioctl(v->vcpu, KVM_RUN, 0))
-		die("KVM_RUN");
+		bail("KVM_RUN");
 	t = now_ns() - t0;
 	if (v->run->exit_reason != KVM_EXIT_MMIO ||
 	    v->run->mmio.phys_addr != MMIO_GPA) {
@@ -258,7 +190,7 @@ static uint64_t apply_write(const struct apply *a)
 
 	fd = open(a->file, O_WRONLY);
 	if (fd < 0)
-		die(a->file);
+		bail("open %s", a->file);
 	t0 = now_ns();
 	n = write(fd, a->text, len);
 	t = now_ns() - t0;
@@ -320,7 +252,7 @@ int main(int argc, char **argv)
 	bar_open(&b);
 	kvm = open("/dev/kvm", O_RDWR);
 	if (kvm < 0)
-		die("/dev/kvm");
+		bail("open /dev/kvm");
 	ram = calloc(nr_vms, sizeof(*ram));
 	barf = calloc(nr_vms, sizeof(*barf));
 	slots = calloc(nr_vms, sizeof(*slots));

@@ -57,7 +57,7 @@
 #include <linux/kvm.h>
 #include <linux/vfio.h>
 
-#include "s2peek/s2peek_uapi.h"
+#include "vmlib.h"
 
 #define SZ_1G		UINT64_C(0x40000000)
 
@@ -130,7 +130,7 @@ static bool tap_result(bool ok, const char *fmt, ...)
 	return ok;
 }
 
-static void tap_plan_and_exit(void)
+static __attribute__((noreturn)) void tap_plan_and_exit(void)
 {
 	printf("1..%d\n", tap_n);
 	fflush(stdout);
@@ -625,8 +625,8 @@ static int selftest(void)
 /* ------------------------------------------------------------- vfio -- */
 
 struct bar {
-	int container, group, dev;
-	uint64_t size, offset, pa;
+	struct vfio_bar v;
+	uint64_t size;		/* mapped (a sub-page BAR: a page, read-only) */
 	volatile uint64_t *map;
 };
 
@@ -641,7 +641,7 @@ static uint64_t bar_read(struct bar *b, uint64_t off)
 
 	if (!opt.no_host_touch)
 		return b->map[off / 8];
-	if (pread(b->dev, &v, 8, b->offset + off) != 8)
+	if (pread(b->v.dev, &v, 8, b->v.offset + off) != 8)
 		bail("pread bar%d at 0x%" PRIx64, opt.bar, off);
 	return v;
 }
@@ -652,26 +652,8 @@ static void bar_write(struct bar *b, uint64_t off, uint64_t v)
 		b->map[off / 8] = v;
 		return;
 	}
-	if (pwrite(b->dev, &v, 8, b->offset + off) != 8)
+	if (pwrite(b->v.dev, &v, 8, b->v.offset + off) != 8)
 		bail("pwrite bar%d at 0x%" PRIx64, opt.bar, off);
-}
-
-static uint64_t sysfs_bar_pa(const char *bdf, int bar)
-{
-	unsigned long long start = 0, end, flags;
-	char path[256];
-	FILE *f;
-	int i;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", bdf);
-	f = fopen(path, "r");
-	if (!f)
-		bail("open %s", path);
-	for (i = 0; i <= bar; i++)
-		if (fscanf(f, "%llx %llx %llx", &start, &end, &flags) != 3)
-			bail("parse %s line %d", path, i);
-	fclose(f);
-	return start;
 }
 
 /* Offset added to hva and gpa (mod 1 GiB, relative to pa) by --align. */
@@ -682,51 +664,17 @@ static uint64_t align_skew(void)
 
 static void bar_open(struct bar *b)
 {
-	struct vfio_group_status gs = { .argsz = sizeof(gs) };
-	struct vfio_region_info ri = { .argsz = sizeof(ri) };
-	char path[256], link[256], grp[64];
 	uint8_t *resv, *want;
-	ssize_t n;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", opt.bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		bail("readlink %s", path);
-	link[n] = 0;
-	snprintf(grp, sizeof(grp), "/dev/vfio/%s", basename(link));
-
-	b->container = open("/dev/vfio/vfio", O_RDWR);
-	if (b->container < 0)
-		bail("open /dev/vfio/vfio");
-	if (ioctl(b->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
-		bail("VFIO_GET_API_VERSION");
-	b->group = open(grp, O_RDWR);
-	if (b->group < 0)
-		bail("open %s", grp);
-	if (ioctl(b->group, VFIO_GROUP_GET_STATUS, &gs) ||
-	    !(gs.flags & VFIO_GROUP_FLAGS_VIABLE))
-		bail("group %s not viable (flags 0x%x)", grp, gs.flags);
-	if (ioctl(b->group, VFIO_GROUP_SET_CONTAINER, &b->container))
-		bail("VFIO_GROUP_SET_CONTAINER");
-	if (ioctl(b->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) &&
-	    ioctl(b->container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU))
-		bail("VFIO_SET_IOMMU");
-	b->dev = ioctl(b->group, VFIO_GROUP_GET_DEVICE_FD, opt.bdf);
-	if (b->dev < 0)
-		bail("VFIO_GROUP_GET_DEVICE_FD %s", opt.bdf);
-	ri.index = VFIO_PCI_BAR0_REGION_INDEX + opt.bar;
-	if (ioctl(b->dev, VFIO_DEVICE_GET_REGION_INFO, &ri))
-		bail("VFIO_DEVICE_GET_REGION_INFO bar%d", opt.bar);
-	b->size = ri.size;
-	b->offset = ri.offset;
-	b->pa = sysfs_bar_pa(opt.bdf, opt.bar);
+	vfio_bar_open(&b->v, opt.bdf, opt.bar);
+	b->size = b->v.size;
 	/* vfio maps the page of a page-aligned BAR smaller than a page. */
 	if (opt.read_only && b->size && b->size < page_size)
 		b->size = page_size;
-	if (!(ri.flags & VFIO_REGION_INFO_FLAG_MMAP) || b->size < page_size ||
-	    (b->size & (page_size - 1)) || (b->pa & (page_size - 1)))
+	if (!(b->v.flags & VFIO_REGION_INFO_FLAG_MMAP) || b->size < page_size ||
+	    (b->size & (page_size - 1)) || (b->v.pa & (page_size - 1)))
 		bail("bar%d not mmap-able as whole pages (size 0x%" PRIx64
-		     " pa 0x%" PRIx64 " flags 0x%x)", opt.bar, b->size, b->pa, ri.flags);
+		     " pa 0x%" PRIx64 " flags 0x%x)", opt.bar, b->size, b->v.pa, b->v.flags);
 
 	/*
 	 * Reserve VA, then map the BAR at va == pa (mod 1 GiB): KVM may only
@@ -737,16 +685,13 @@ static void bar_open(struct bar *b)
 	if (resv == MAP_FAILED)
 		bail("reserve VA");
 	want = (uint8_t *)(((uintptr_t)resv + SZ_1G - 1) & ~(uintptr_t)(SZ_1G - 1)) +
-	       ((b->pa + align_skew()) & (SZ_1G - 1));
+	       ((b->v.pa + align_skew()) & (SZ_1G - 1));
 	if (want + b->size > resv + b->size + SZ_1G)
 		want -= SZ_1G;
-	b->map = mmap(want, b->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-		      b->dev, b->offset);
-	if (b->map == MAP_FAILED)
-		bail("mmap bar%d", opt.bar);
+	b->map = vfio_bar_mmap(&b->v, want, b->size);
 	tap_result(true, "dev %s bar%d: vfio group %s, size 0x%" PRIx64 " (mapped 0x%"
-		   PRIx64 "), pa 0x%" PRIx64 ", mapped at %p", opt.bdf, opt.bar, grp,
-		   (uint64_t)ri.size, b->size, b->pa, (void *)b->map);
+		   PRIx64 "), pa 0x%" PRIx64 ", mapped at %p", opt.bdf, opt.bar, b->v.group_path,
+		   b->v.size, b->size, b->v.pa, (void *)b->map);
 }
 
 /* -------------------------------------------------------------- KVM -- */
@@ -791,16 +736,12 @@ static void on_fatal(int sig, siginfo_t *si, void *uc_)
 
 static void vm_create(struct vm *v, struct bar *b)
 {
-	struct kvm_userspace_memory_region m0 = { .slot = 0 }, m1 = { .slot = 1 };
-	struct kvm_vcpu_init init;
-	int runsz, i;
+	int i;
 
 	v->kvm = open("/dev/kvm", O_RDWR);
 	if (v->kvm < 0)
 		bail("open /dev/kvm");
-	v->vm = ioctl(v->kvm, KVM_CREATE_VM, 0);
-	if (v->vm < 0)
-		bail("KVM_CREATE_VM");
+	v->vm = kvm_create_vm(v->kvm);
 	v->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (v->ram == MAP_FAILED)
@@ -809,54 +750,18 @@ static void vm_create(struct vm *v, struct bar *b)
 	memcpy(v->ram + LIVE_CODE_OFF, guest_live_start,
 	       (char *)guest_live_end - (char *)guest_live_start);
 	__builtin___clear_cache((char *)v->ram, (char *)v->ram + RAM_SIZE);
-
-	m0.guest_phys_addr = RAM_GPA;
-	m0.memory_size = RAM_SIZE;
-	m0.userspace_addr = (uintptr_t)v->ram;
-	if (ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &m0))
-		bail("KVM_SET_USER_MEMORY_REGION ram");
-
-	v->bar_gpa = BAR_GPA_BASE + ((b->pa + align_skew()) & (SZ_1G - 1));
-	m1.guest_phys_addr = v->bar_gpa;
-	m1.memory_size = b->size;
-	m1.userspace_addr = (uintptr_t)b->map;
-	if (ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &m1))
-		bail("KVM_SET_USER_MEMORY_REGION bar gpa 0x%" PRIx64, v->bar_gpa);
-
-	runsz = ioctl(v->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	memset(&init, 0, sizeof(init));
-	if (ioctl(v->vm, KVM_ARM_PREFERRED_TARGET, &init))
-		bail("KVM_ARM_PREFERRED_TARGET");
-	for (i = 0; i < opt.vcpus; i++) {
-		v->vcpus[i] = ioctl(v->vm, KVM_CREATE_VCPU, i);
-		if (v->vcpus[i] < 0)
-			bail("KVM_CREATE_VCPU %d", i);
-		v->runs[i] = mmap(NULL, runsz, PROT_READ | PROT_WRITE, MAP_SHARED,
-				  v->vcpus[i], 0);
-		if (v->runs[i] == MAP_FAILED)
-			bail("mmap kvm_run %d", i);
-		if (ioctl(v->vcpus[i], KVM_ARM_VCPU_INIT, &init))
-			bail("KVM_ARM_VCPU_INIT %d", i);
-	}
+	kvm_slot(v->vm, 0, RAM_GPA, RAM_SIZE, v->ram);
+	v->bar_gpa = BAR_GPA_BASE + ((b->v.pa + align_skew()) & (SZ_1G - 1));
+	kvm_slot(v->vm, 1, v->bar_gpa, b->size, (void *)b->map);
+	for (i = 0; i < opt.vcpus; i++)
+		v->vcpus[i] = kvm_add_vcpu(v->kvm, v->vm, i, &v->runs[i]);
 	v->vcpu = v->vcpus[0];
 	v->run = v->runs[0];
 }
 
-static void set_vcpu_reg(int vcpu, size_t off, uint64_t val)
-{
-	struct kvm_one_reg reg = {
-		.id = KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE |
-		      (off / sizeof(uint32_t)),
-		.addr = (uintptr_t)&val,
-	};
-
-	if (ioctl(vcpu, KVM_SET_ONE_REG, &reg))
-		bail("KVM_SET_ONE_REG 0x%zx", off);
-}
-
 static void set_core_reg(struct vm *v, size_t off, uint64_t val)
 {
-	set_vcpu_reg(v->vcpu, off, val);
+	kvm_set_core_reg(v->vcpu, off, val);
 }
 
 /*
@@ -1039,10 +944,10 @@ static void report_unit(const struct unit *u, const struct s2peek_entry *e,
 					 "(walk stopped at level %d)", p * page_size, e[p].level);
 			continue;
 		}
-		if (page_oa(e, p, lpa2) != g_bar->pa + p * page_size && bad_oa++ < 4)
+		if (page_oa(e, p, lpa2) != g_bar->v.pa + p * page_size && bad_oa++ < 4)
 			tap_defer("  page 0x%" PRIx64 ": output address expected 0x%" PRIx64
 				 ", got 0x%" PRIx64 " (L%d desc 0x%016" PRIx64 ")",
-				 p * page_size, g_bar->pa + p * page_size, page_oa(e, p, lpa2),
+				 p * page_size, g_bar->v.pa + p * page_size, page_oa(e, p, lpa2),
 				 e[p].level, e[p].desc);
 	}
 	if (bad_oa || bad_unmapped)
@@ -1201,7 +1106,7 @@ static void save_leaves(const struct s2peek_entry *e, uint64_t pages)
 
 	if (!f)
 		bail("cannot write %s", opt.save_leaves);
-	fprintf(f, "s2test-leaves pa=0x%" PRIx64 " pages=%" PRIu64 "\n", g_bar->pa, pages);
+	fprintf(f, "s2test-leaves pa=0x%" PRIx64 " pages=%" PRIu64 "\n", g_bar->v.pa, pages);
 	for (p = 0; p < pages; p++)
 		fprintf(f, "%d 0x%016" PRIx64 "\n",
 			e[p].flags & S2PEEK_E_LEAF ? e[p].level : -1,
@@ -1223,9 +1128,9 @@ static void compare_leaves(const struct s2peek_entry *e, uint64_t pages)
 			fclose(f);
 		return;
 	}
-	if (pa != g_bar->pa || n != pages)
+	if (pa != g_bar->v.pa || n != pages)
 		tap_defer("  %s is of pa 0x%" PRIx64 ", %" PRIu64 " pages; this BAR: 0x%"
-			  PRIx64 ", %" PRIu64, opt.same_leaves, pa, n, g_bar->pa, pages);
+			  PRIx64 ", %" PRIu64, opt.same_leaves, pa, n, g_bar->v.pa, pages);
 	for (p = 0; p < pages && p < n; p++) {
 		if (fscanf(f, "%d 0x%" SCNx64, &level, &desc) != 2) {
 			bad++;
@@ -1245,28 +1150,11 @@ static void compare_leaves(const struct s2peek_entry *e, uint64_t pages)
 				  (desc ^ e[p].desc) & ~D_MEMATTR_MASK);
 	}
 	fclose(f);
-	tap_result(!bad && pa == g_bar->pa && n == pages && compared > 0,
+	tap_result(!bad && pa == g_bar->v.pa && n == pages && compared > 0,
 		   "dev %s bar%d: %" PRIu64 " leaves as without the module but for MemAttr[5:2]"
 		   " (%d differ)", opt.bdf, opt.bar, compared, bad);
 }
 
-static bool peek(struct vm *v, uint64_t ipa, uint32_t nr, struct s2peek_entry *e,
-		 struct s2peek_req *req)
-{
-	int fd = open(S2PEEK_PATH, O_RDWR);
-
-	if (fd < 0)
-		bail("open %s (is s2peek.ko loaded?)", S2PEEK_PATH);
-	memset(req, 0, sizeof(*req));
-	req->vm_fd = v->vm;
-	req->ipa = ipa;
-	req->nr_pages = nr;
-	req->entries = (uintptr_t)e;
-	if (ioctl(fd, S2PEEK_IOC_WALK, req))
-		bail("S2PEEK_IOC_WALK ipa 0x%" PRIx64 " nr %u", ipa, nr);
-	close(fd);
-	return true;
-}
 
 /*
  * Plant the pattern (or, read-only, read what is there) through the host's
@@ -1490,14 +1378,14 @@ static void live_loop(struct vm *v, struct bar *b, struct guest_params *gp,
 	for (i = 0; i < opt.vcpus; i++) {
 		live_vcpus[i] = (struct live_vcpu){ .v = v, .idx = i };
 		vcpu_settle(v->vcpus[i], v->runs[i]);
-		set_vcpu_reg(v->vcpus[i], offsetof(struct kvm_regs, regs.pc),
+		kvm_set_core_reg(v->vcpus[i], offsetof(struct kvm_regs, regs.pc),
 			     RAM_GPA + LIVE_CODE_OFF);
-		set_vcpu_reg(v->vcpus[i], offsetof(struct kvm_regs, regs.regs[0]),
+		kvm_set_core_reg(v->vcpus[i], offsetof(struct kvm_regs, regs.regs[0]),
 			     RAM_GPA + PARAM_OFF);
-		set_vcpu_reg(v->vcpus[i], offsetof(struct kvm_regs, regs.regs[1]), i);
-		set_vcpu_reg(v->vcpus[i], offsetof(struct kvm_regs, regs.regs[2]),
+		kvm_set_core_reg(v->vcpus[i], offsetof(struct kvm_regs, regs.regs[1]), i);
+		kvm_set_core_reg(v->vcpus[i], offsetof(struct kvm_regs, regs.regs[2]),
 			     opt.vcpus);
-		set_vcpu_reg(v->vcpus[i], offsetof(struct kvm_regs, regs.regs[3]),
+		kvm_set_core_reg(v->vcpus[i], offsetof(struct kvm_regs, regs.regs[3]),
 			     RAM_GPA + STOP_OFF);
 		if (pthread_create(&live_vcpus[i].thread, NULL, live_vcpu_thread,
 				   &live_vcpus[i]))
@@ -1525,7 +1413,7 @@ static void live_loop(struct vm *v, struct bar *b, struct guest_params *gp,
 		for (i = 0; i < opt.vcpus; i++)
 			from[i] = __atomic_load_n(&live_vcpus[i].progress, __ATOMIC_ACQUIRE);
 		g_step = "live: reading back stage 2 after the change";
-		peek(v, v->bar_gpa, pages, e, &req);
+		s2peek_walk(v->vm, v->bar_gpa, pages, e, &req);
 		live_count(e, pages, fwb, want, &c);
 		if (c.other)
 			tap_defer("  page 0x%" PRIx64 " is %s", c.other_page * page_size,
@@ -1540,7 +1428,7 @@ static void live_loop(struct vm *v, struct bar *b, struct guest_params *gp,
 		if (!tap_result(live_wait(from, 2), "live %d: every vCPU completed a pass after the change",
 				epoch))
 			break;
-		peek(v, v->bar_gpa, pages, e, &req);
+		s2peek_walk(v->vm, v->bar_gpa, pages, e, &req);
 		live_count(e, pages, fwb, want, &c);
 		if (c.other)
 			tap_defer("  page 0x%" PRIx64 " is %s", c.other_page * page_size,
@@ -1657,7 +1545,7 @@ int main(int argc, char **argv)
 
 	/* Stage-2 read-back while the VM exists; RAM first, as a control. */
 	g_step = "reading back stage 2";
-	peek(&v, RAM_GPA, 1, &ram_e, &req);
+	s2peek_walk(v.vm, RAM_GPA, 1, &ram_e, &req);
 	fwb = req.info & S2PEEK_I_FWB;
 	lpa2 = req.info & S2PEEK_I_LPA2;
 	tap_diag("s2peek: granule %" PRIu32 " ia_bits %u start_level %d lpa2 %d fwb %d vhe %d",
@@ -1677,7 +1565,7 @@ int main(int argc, char **argv)
 		   memattr_name(D_MEMATTR(ram_e.desc), fwb) : "unmapped",
 		   ram_e.level, ram_e.desc);
 
-	peek(&v, v.bar_gpa, pages, e, &req);
+	s2peek_walk(v.vm, v.bar_gpa, pages, e, &req);
 	report_map(e, pages, fwb, lpa2, count_by_level, &unmapped);
 	check_levels(count_by_level);
 	if (opt.granule)
@@ -1706,9 +1594,7 @@ int main(int argc, char **argv)
 	close(v.vm);
 	close(v.kvm);
 	munmap((void *)b.map, b.size);
-	close(b.dev);
-	close(b.group);
-	close(b.container);
+	vfio_bar_close(&b.v);
 	tap_plan_and_exit();
 	return 0;
 }
