@@ -49,7 +49,7 @@ lv_step() {
 	read -r _ <&6 || echo "s2test gave no acknowledgement after '$1'" >>/tmp/lv.err
 }
 
-# lv_start BDF [S2TEST-OPTION...]: start s2test --live over BDF's BAR2,
+# lv_start [S2TEST-OPTION...] BDF: start s2test --live over BDF's BAR2,
 # its commands on fd 5 and its acknowledgements on fd 6, once its guest
 # has made its first pass (s2test opens the FIFOs then).
 lv_start() {
