@@ -38,7 +38,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1155,7 +1154,6 @@ static void compare_leaves(const struct s2peek_entry *e, uint64_t pages)
 		   " (%d differ)", opt.bdf, opt.bar, compared, bad);
 }
 
-
 /*
  * Plant the pattern (or, read-only, read what is there) through the host's
  * mapping, then run the guest over the touched pages once: two tests.
@@ -1379,14 +1377,14 @@ static void live_loop(struct vm *v, struct bar *b, struct guest_params *gp,
 		live_vcpus[i] = (struct live_vcpu){ .v = v, .idx = i };
 		vcpu_settle(v->vcpus[i], v->runs[i]);
 		kvm_set_core_reg(v->vcpus[i], offsetof(struct kvm_regs, regs.pc),
-			     RAM_GPA + LIVE_CODE_OFF);
+				 RAM_GPA + LIVE_CODE_OFF);
 		kvm_set_core_reg(v->vcpus[i], offsetof(struct kvm_regs, regs.regs[0]),
-			     RAM_GPA + PARAM_OFF);
+				 RAM_GPA + PARAM_OFF);
 		kvm_set_core_reg(v->vcpus[i], offsetof(struct kvm_regs, regs.regs[1]), i);
 		kvm_set_core_reg(v->vcpus[i], offsetof(struct kvm_regs, regs.regs[2]),
-			     opt.vcpus);
+				 opt.vcpus);
 		kvm_set_core_reg(v->vcpus[i], offsetof(struct kvm_regs, regs.regs[3]),
-			     RAM_GPA + STOP_OFF);
+				 RAM_GPA + STOP_OFF);
 		if (pthread_create(&live_vcpus[i].thread, NULL, live_vcpu_thread,
 				   &live_vcpus[i]))
 			bail("pthread_create vCPU %d", i);
