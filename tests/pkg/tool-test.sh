@@ -30,7 +30,13 @@ t() {
 has() { if grep -qE -- "$2" "$3"; then ok "$1"; else nok "$1" "no /$2/ in:" "$(cat "$3")"; fi; }
 
 S=$tmp/sys
-arm=(KVM_S2ATTR_ARCH=aarch64 KVM_S2ATTR_DEV_KVM=/dev/null KVM_S2ATTR_SYSFS="$S")
+M=$tmp/module
+# The loaded module's /sys/module/kvm_s2attr (version, srcversion), and an
+# empty root for everything the tool reads from / (modprobe.d, the modules
+# modinfo finds): nothing on this machine leaks into the results.
+mkdir -p "$tmp/emptyroot"
+arm=(KVM_S2ATTR_ARCH=aarch64 KVM_S2ATTR_DEV_KVM=/dev/null KVM_S2ATTR_SYSFS="$S"
+	KVM_S2ATTR_MODULE_SYSFS="$M" KVM_S2ATTR_CONF_ROOT="$tmp/emptyroot")
 
 t "x86 host: status is unsupported" 4 KVM_S2ATTR_SYSFS="$S" KVM_S2ATTR_ARCH=x86_64 -- status
 has "x86 host: message names the arch" "unsupported host: this host is x86_64" "$tmp/err"
@@ -122,7 +128,13 @@ printf 'vfio-inode\n' >"$S/live"
 printf '0000:00:03.0 1700000000 bars=2 mappings=1 ok\n' >"$S/last_apply"
 printf '1700000000 bars=2 mappings=1 ok\n' >"$S/devices/0000:00:03.0/applied"
 
+mkdir -p "$M"
+printf '0.1.0\n' >"$M/version"
+printf '0123456789ABCDEF0123456\n' >"$M/srcversion"
+
 t "loaded: status" 0 "${arm[@]}" -- status
+has "status: version and srcversion" "^  version: +0.1.0 \(srcversion 0123456789ABCDEF0123456\)$" "$tmp/out"
+has "status: nothing installed for this kernel" "^  installed: +none for kernel $(uname -r) " "$tmp/out"
 has "status: KVM mode" "KVM mode: +vhe" "$tmp/out"
 has "status: hook" "hook: +ftrace kvm_pgtable_walk" "$tmp/out"
 has "status: health ok" "health: +ok$" "$tmp/out"
@@ -143,6 +155,8 @@ assert d["kvm_mode"] == "vhe" and d["fwb"] is True and d["kernel_nc"] is False, 
 assert d["hook"] == "ftrace kvm_pgtable_walk" and d["default"] == "kernel" and d["default_rewrites"] == 7, d
 assert d["healthy"] is True and d["faults"] == [], d
 assert d["live"] == "vfio-inode" and d["last_apply"] == "0000:00:03.0 1700000000 bars=2 mappings=1 ok", d
+assert d["version"] == "0.1.0" and d["srcversion"] == "0123456789ABCDEF0123456", d
+assert d["installed"] is None and d["reload_needed"] is False, d
 a, b = d["devices"]
 assert a == {"bdf": "0000:00:03.0", "memattr": "normal-nc", "present": True, "driver": "vfio-pci", "rewrites": 256,
              "overlap_bars": [], "bars": [{"bar": 0, "start": "0x10000000", "end": "0x100000ff"},
@@ -160,6 +174,9 @@ for re in '^kvm_s2attr_loaded 1$' '^kvm_s2attr_supported 1$' '^kvm_s2attr_device
 	'^kvm_s2attr_device_present\{bdf="0000:0a:1f.7",driver="-"\} 0$' \
 	'^kvm_s2attr_info\{kvm_mode="vhe",fwb="1",kernel_nc="0",hook="ftrace kvm_pgtable_walk",default="kernel"\} 1$' \
 	'^kvm_s2attr_live_supported 1$' '^kvm_s2attr_apply_failed\{bdf="0000:00:03.0"\} 0$' \
+	'^kvm_s2attr_build_info\{version="0.1.0",srcversion="0123456789ABCDEF0123456"\} 1$' \
+	'^kvm_s2attr_reload_needed 0$' \
+	'^# HELP kvm_s2attr_fault .*hook-not-armed, layout-mismatch, apply-failed, table-stale' \
 	'^# TYPE kvm_s2attr_rewrites_total counter$'; do
 	has "prometheus: $re" "$re" "$tmp/out"
 done
@@ -219,6 +236,17 @@ t "unhealthy: --prometheus still exits 0" 0 "${arm[@]}" -- status --prometheus
 has "unhealthy: prometheus healthy 0" '^kvm_s2attr_healthy 0$' "$tmp/out"
 has "unhealthy: prometheus hook-not-armed" '^kvm_s2attr_fault\{code="hook-not-armed"\} 1$' "$tmp/out"
 has "unhealthy: prometheus layout-mismatch" '^kvm_s2attr_fault\{code="layout-mismatch"\} 1$' "$tmp/out"
+# The faults of a module that applies changes to running guests.
+printf '%s\n' "apply-failed: applying load to running guests failed (error -16): running guests may keep an old attribute" \
+	"table-stale: rebuilding the BAR table failed (error -12): the previous table is kept" >"$S/health"
+t "apply-failed, table-stale: status exits 1" 1 "${arm[@]}" -- status
+has "apply-failed: status names it" "health: +ERROR: apply-failed: applying load" "$tmp/out"
+has "table-stale: status names it" "health: +ERROR: table-stale: rebuilding the BAR table failed" "$tmp/out"
+t "apply-failed, table-stale: --json exits 1" 1 "${arm[@]}" -- status --json
+has "apply-failed, table-stale: json faults" '"healthy":false,"faults":\["apply-failed: [^"]*","table-stale: [^"]*"\]' "$tmp/out"
+t "apply-failed, table-stale: --prometheus exits 0" 0 "${arm[@]}" -- status --prometheus
+has "apply-failed: prometheus fault" '^kvm_s2attr_fault\{code="apply-failed"\} 1$' "$tmp/out"
+has "table-stale: prometheus fault" '^kvm_s2attr_fault\{code="table-stale"\} 1$' "$tmp/out"
 rm "$S/health"
 t "no health file: status exits 1" 1 "${arm[@]}" -- status
 has "no health file: unknown" "health: +ERROR: unknown: the loaded module does not report its health" "$tmp/out"
@@ -226,6 +254,9 @@ printf 'ok\n' >"$S/health"
 
 t "set (fake sysfs reads back normal-nc)" 0 "${arm[@]}" -- set 00:03.0 normal-nc
 has "set: writes the canonical BDF" '^0000:00:03.0 normal-nc$' "$S/add"
+# (The fake sysfs keeps the attribute it has: a set that changes it is
+# tests/e2e/scenarios/live.sh's.)
+has "set to the device's attribute: says nothing changed" "^0000:00:03.0: normal-nc \(unchanged: it was normal-nc already; running guests keep their mappings\)$" "$tmp/out"
 t "set upper-case BDF" 0 "${arm[@]}" -- set 0000:0A:1F.7 device
 has "set: canonical lower case" '^0000:0a:1f.7 device$' "$S/add"
 t "set, read-back mismatch is an error" 1 "${arm[@]}" -- set 00:03.0 device
@@ -251,6 +282,142 @@ printf '0000:00:03.0 1700000000 bars=0 mappings=0 error -16\n' >"$S/last_apply"
 t "set, write failed, an older application failed: exit 1" 1 "${arm[@]}" -- set 00:03.0 normal-nc
 has "set, write failed, older application: not blamed" "writing .*/add failed" "$tmp/err"
 rm "$S/add" && : >"$S/add"
+
+# ------------------------------------------------- installed module, reload --
+# The module installed for the running kernel, as modinfo (kmod's, with -b:
+# KVM_S2ATTR_CONF_ROOT) finds it after depmod: an ELF object with the
+# .modinfo section of a module (version, srcversion, vermagic), which is
+# all modinfo and depmod read.
+kver=$(uname -r)
+# install_module ROOT VERSION SRCVERSION [VERMAGIC-KVER]
+install_module() {
+	local d=$1/lib/modules/$kver/updates/dkms
+	rm -rf "$1" && mkdir -p "$d" &&
+		printf 'version=%s\0srcversion=%s\0vermagic=%s SMP mod_unload aarch64\0name=kvm_s2attr\0license=GPL\0' \
+			"$2" "$3" "${4:-$kver}" >"$tmp/modinfo.bin" &&
+		: >"$tmp/empty.c" && cc -c "$tmp/empty.c" -o "$tmp/empty.o" &&
+		objcopy --add-section .modinfo="$tmp/modinfo.bin" --set-section-flags .modinfo=alloc,readonly \
+			"$tmp/empty.o" "$d/kvm_s2attr.ko" &&
+		depmod -b "$1" "$kver" 2>/dev/null
+}
+R=$tmp/root
+if install_module "$R" 0.2.0 FEDCBA9876543210FEDCBA9 && modinfo -b "$R" -F srcversion kvm_s2attr | grep -qx FEDCBA9876543210FEDCBA9; then
+	ok "a module with another srcversion installed for $kver (modinfo -b finds it)"
+else
+	nok "a module with another srcversion installed for $kver" "$(modinfo -b "$R" kvm_s2attr 2>&1)"
+fi
+inst=(KVM_S2ATTR_CONF_ROOT="$R")
+t "upgrade not loaded: status exits 1" 1 "${arm[@]}" "${inst[@]}" -- status
+has "upgrade not loaded: installed line" "^  installed: +0.2.0 \(srcversion FEDCBA9876543210FEDCBA9\), not the loaded one: reload needed$" "$tmp/out"
+has "upgrade not loaded: says to reload" "^ERROR: the kvm_s2attr module installed for kernel $kver, 0.2.0 \(srcversion FEDCBA9876543210FEDCBA9\), is not the one loaded, 0.1.0 \(srcversion 0123456789ABCDEF0123456\): an upgrade not loaded yet; run 'kvm-s2attr reload'" "$tmp/out"
+t "upgrade not loaded: --json exits 1" 1 "${arm[@]}" "${inst[@]}" -- status --json
+cp "$tmp/out" "$tmp/json"
+if python3 - "$tmp/json" "$R" <<'PY' >"$tmp/py" 2>&1; then ok "upgrade not loaded: json"; else nok "upgrade not loaded: json" "$(cat "$tmp/py")" "$(cat "$tmp/json")"; fi
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+assert d["reload_needed"] is True and d["healthy"] is True, d
+assert d["version"] == "0.1.0" and d["srcversion"] == "0123456789ABCDEF0123456", d
+assert d["installed"] == {"file": "/lib/modules/%s/updates/dkms/kvm_s2attr.ko" % os.uname().release,
+                          "version": "0.2.0", "srcversion": "FEDCBA9876543210FEDCBA9"}, d
+PY
+if awk -f "$here/json-check.awk" "$tmp/json" 2>"$tmp/err"; then ok "upgrade not loaded: json well-formed"; else nok "upgrade not loaded: json well-formed" "$(cat "$tmp/err")"; fi
+t "upgrade not loaded: --prometheus exits 0" 0 "${arm[@]}" "${inst[@]}" -- status --prometheus
+has "upgrade not loaded: kvm_s2attr_reload_needed 1" '^kvm_s2attr_reload_needed 1$' "$tmp/out"
+# A loaded module without a version (built before MODULE_VERSION), an
+# installed one with: an upgrade too.
+mv "$M" "$M.saved"
+t "loaded module without a version, installed one with: status exits 1" 1 "${arm[@]}" "${inst[@]}" -- status
+has "no version: unknown" "^  version: +unknown \(srcversion unknown\)$" "$tmp/out"
+t "no version: --prometheus" 0 "${arm[@]}" "${inst[@]}" -- status --prometheus
+has "no version: build_info says unknown" '^kvm_s2attr_build_info\{version="unknown",srcversion="unknown"\} 1$' "$tmp/out"
+mv "$M.saved" "$M"
+install_module "$R" 0.1.0 0123456789ABCDEF0123456
+t "installed = loaded: status exits 0" 0 "${arm[@]}" "${inst[@]}" -- status
+has "installed = loaded: says so" "^  installed: +the loaded one \($R/lib/modules/$kver/updates/dkms/kvm_s2attr.ko\)$" "$tmp/out"
+t "installed = loaded: --prometheus" 0 "${arm[@]}" "${inst[@]}" -- status --prometheus
+has "installed = loaded: kvm_s2attr_reload_needed 0" '^kvm_s2attr_reload_needed 0$' "$tmp/out"
+
+# reload, with rmmod and modprobe stand-ins first in PATH (a module cannot
+# be loaded on this host): they log their arguments, and take the fake
+# sysfs away and put it back as the kernel would, the module's version
+# and srcversion those of the installed module, the last application
+# "load ...". FAKE_RMMOD_FAIL, FAKE_MODPROBE_FAIL: fail like kmod;
+# FAKE_HEALTH: the health the loaded module reports; FAKE_RMMOD_SLEEP,
+# FAKE_MODPROBE_SLEEP: seconds the unload and the load take.
+B=$tmp/bin
+mkdir -p "$B"
+cat >"$B/rmmod" <<'EOT'
+#!/bin/sh
+echo "rmmod $*" >>"$FAKE_LOG"
+[ -z "${FAKE_RMMOD_SLEEP:-}" ] || sleep "$FAKE_RMMOD_SLEEP"
+if [ -n "${FAKE_RMMOD_FAIL:-}" ]; then echo "rmmod: ERROR: Module kvm_s2attr is in use" >&2; exit 1; fi
+mv "$KVM_S2ATTR_SYSFS" "$KVM_S2ATTR_SYSFS.out" && mv "$KVM_S2ATTR_MODULE_SYSFS" "$KVM_S2ATTR_MODULE_SYSFS.out"
+EOT
+cat >"$B/modprobe" <<'EOT'
+#!/bin/sh
+echo "modprobe $*" >>"$FAKE_LOG"
+[ -z "${FAKE_MODPROBE_SLEEP:-}" ] || sleep "$FAKE_MODPROBE_SLEEP"
+if [ -n "${FAKE_MODPROBE_FAIL:-}" ]; then echo "modprobe: ERROR: could not insert 'kvm_s2attr': Invalid argument" >&2; exit 1; fi
+mv "$KVM_S2ATTR_SYSFS.out" "$KVM_S2ATTR_SYSFS" && mv "$KVM_S2ATTR_MODULE_SYSFS.out" "$KVM_S2ATTR_MODULE_SYSFS" || exit 1
+ko=$(modinfo -b "$KVM_S2ATTR_CONF_ROOT" -n kvm_s2attr)
+modinfo -F version "$ko" >"$KVM_S2ATTR_MODULE_SYSFS/version"
+modinfo -F srcversion "$ko" >"$KVM_S2ATTR_MODULE_SYSFS/srcversion"
+echo "load $(date +%s) bars=2 mappings=1 ok" >"$KVM_S2ATTR_SYSFS/last_apply"
+printf '%s\n' "${FAKE_HEALTH:-ok}" >"$KVM_S2ATTR_SYSFS/health"
+EOT
+chmod +x "$B/rmmod" "$B/modprobe"
+L=$tmp/modlog
+rl=("${arm[@]}" "${inst[@]}" PATH="$B:$PATH" FAKE_LOG="$L")
+# log_is WANT...: the stand-ins ran exactly these, in this order.
+log_is() {
+	local name=$1 want
+	shift
+	want=$(printf '%s\n' "$@")
+	if [ "$(cat "$L" 2>/dev/null)" = "$want" ]; then ok "$name"; else nok "$name" "ran: $(tr '\n' ';' <"$L" 2>/dev/null)" "want: $(printf '%s;' "$@")"; fi
+	rm -f "$L"
+}
+install_module "$R" 0.2.0 FEDCBA9876543210FEDCBA9
+t "reload: takes no arguments" 2 "${rl[@]}" -- reload now
+log_is "reload with an argument: runs nothing"
+t "reload after an upgrade" 0 "${rl[@]}" FAKE_RMMOD_SLEEP=0.2 FAKE_MODPROBE_SLEEP=0.3 -- reload
+log_is "reload: rmmod, then modprobe" "rmmod kvm_s2attr" "modprobe kvm_s2attr"
+has "reload: old and new version" "^kvm_s2attr: reloaded: 0.1.0 \(srcversion 0123456789ABCDEF0123456\) -> 0.2.0 \(srcversion FEDCBA9876543210FEDCBA9\)$" "$tmp/out"
+has "reload: the time it was out" "^  out for: +[0-9]+ ms \(rmmod [0-9]+ ms, modprobe [0-9]+ ms\)" "$tmp/out"
+ms=$(sed -n 's/^  out for: *\([0-9]*\) ms.*/\1/p' "$tmp/out")
+if [ -n "$ms" ] && [ "$ms" -ge 500 ] && [ "$ms" -lt 5000 ]; then ok "reload: the window measured holds the 200 ms unload and the 300 ms load ($ms ms)"; else nok "reload: window measured" "got '$ms' ms for a 200 ms unload and a 300 ms load"; fi
+has "reload: the load's application" "^  last application: +load [0-9]+ bars=2 mappings=1 ok$" "$tmp/out"
+has "reload: health" "^  health: +ok$" "$tmp/out"
+t "after the reload: status exits 0" 0 "${arm[@]}" "${inst[@]}" -- status
+has "after the reload: version" "^  version: +0.2.0 \(srcversion FEDCBA9876543210FEDCBA9\)$" "$tmp/out"
+# Without date's %N, /proc/uptime's hundredths.
+printf '#!/bin/sh\necho "1700000000%%N"\n' >"$B/date" && chmod +x "$B/date"
+t "reload, date without %N" 0 "${rl[@]}" FAKE_RMMOD_SLEEP=0.2 FAKE_MODPROBE_SLEEP=0.3 -- reload
+ms=$(sed -n 's/^  out for: *\([0-9]*\) ms.*/\1/p' "$tmp/out")
+if [ -n "$ms" ] && [ "$ms" -ge 490 ] && [ "$ms" -lt 5000 ]; then ok "reload, date without %N: measured from /proc/uptime ($ms ms)"; else nok "reload, date without %N" "got '$ms' ms for 500 ms" "$(cat "$tmp/out")"; fi
+rm "$B/date"
+rm -f "$L"
+t "reload: rmmod fails" 1 "${rl[@]}" FAKE_RMMOD_FAIL=1 -- reload
+has "reload: rmmod fails: nothing changed, rmmod's reason" "reload: unloading kvm_s2attr failed, nothing changed: rmmod: ERROR: Module kvm_s2attr is in use" "$tmp/err"
+log_is "reload: rmmod fails: no modprobe" "rmmod kvm_s2attr"
+t "reload: modprobe fails" 1 "${rl[@]}" FAKE_MODPROBE_FAIL=1 -- reload
+has "reload: modprobe fails: says the module is out" "ERROR: reload: kvm_s2attr was unloaded, but loading it again failed: modprobe: ERROR: could not insert 'kvm_s2attr': Invalid argument" "$tmp/err"
+has "reload: modprobe fails: what it means" "BARs get KVM's own attributes until it loads" "$tmp/err"
+log_is "reload: modprobe fails: rmmod, modprobe" "rmmod kvm_s2attr" "modprobe kvm_s2attr"
+t "reload: module not loaded now" 3 "${rl[@]}" -- reload
+log_is "reload, not loaded: runs nothing"
+mv "$S.out" "$S" && mv "$M.out" "$M"
+t "reload: loaded again, unhealthy" 1 "${rl[@]}" FAKE_HEALTH="apply-failed: applying load to running guests failed (error -16)" -- reload
+has "reload: unhealthy: names the fault" "^  health: +ERROR: apply-failed: applying load" "$tmp/out"
+log_is "reload, unhealthy: rmmod, modprobe" "rmmod kvm_s2attr" "modprobe kvm_s2attr"
+printf 'ok\n' >"$S/health"
+install_module "$R" 0.2.0 FEDCBA9876543210FEDCBA9 6.1.0-57-arm64
+t "reload: installed module built for another kernel" 1 "${rl[@]}" -- reload
+has "reload: another kernel: says so" "reload: the installed .*kvm_s2attr.ko is built for '6.1.0-57-arm64', not the running kernel $kver: nothing done" "$tmp/err"
+log_is "reload, another kernel: runs nothing"
+rm -rf "$R"
+t "reload: nothing installed" 1 "${rl[@]}" -- reload
+has "reload: nothing installed: says so" "reload: no kvm_s2attr module is installed for kernel $kver, so it could not be loaded again: nothing done" "$tmp/err"
+log_is "reload, nothing installed: runs nothing"
 
 echo "1..$n"
 [ "$failed" = 0 ] && echo "# tool-test: all $n passed" || echo "# tool-test: $failed of $n failed"
