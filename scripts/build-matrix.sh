@@ -67,7 +67,7 @@ for suite in $suites; do
 	out=$top/build/$KVER
 	rm -rf "$out"
 	mkdir -p "$out"
-	cp -a "$top/Kbuild" "$top/Makefile" "$top/src" "$top/scripts" "$out/"
+	module_source_copy "$out"
 	log "matrix: building for $KVER ($suite, $PKGVER, $GCC)"
 	start=$(date +%s.%N)
 	if ! "$top/scripts/kbuild.sh" "$suite" "$out" module > "$out/build.log" 2>&1; then

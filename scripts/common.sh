@@ -35,6 +35,14 @@ cache_lock() {
 	export KVM_S2ATTR_CACHE_LOCKED=$CACHE
 }
 
+# module_source_copy DEST: what a build of the module needs (what DKMS
+# gets, see debian/rules), copied into the existing folder DEST.
+module_source_copy() {
+	local top
+	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	cp -a "$top/Kbuild" "$top/Makefile" "$top/VERSION" "$top/src" "$top/scripts" "$1/"
+}
+
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 

@@ -37,7 +37,7 @@ say "building kvm_s2attr.ko for $KVER"
 ko=$top/build/$KVER/kvm_s2attr.ko
 mkdir -p "$top/build"
 if [ ! -f "$ko" ] ||
-	[ -n "$(find "$top/src" "$top/Kbuild" "$top/Makefile" -newer "$ko" -print -quit)" ]; then
+	[ -n "$(find "$top/src" "$top/Kbuild" "$top/Makefile" "$top/VERSION" -newer "$ko" -print -quit)" ]; then
 	"$top/scripts/build-matrix.sh" "$suite" >"$top/build/demo-build.log" 2>&1 ||
 		{ tail -n 20 "$top/build/demo-build.log"; die "build failed, see build/demo-build.log"; }
 fi
