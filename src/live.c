@@ -26,6 +26,7 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
+#include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/rbtree.h>
@@ -52,6 +53,22 @@ static u32 s2attr_pci_bdf(struct pci_dev *pdev)
 /* One application at a time: they only ever wait for one another. */
 static DEFINE_MUTEX(s2attr_live_lock);
 
+/*
+ * What an application needs of a device, taken under its device lock and
+ * referenced, so that the lock is not held while it waits for processes'
+ * mmap locks: vfio only trylocks the device lock (open, reset, the reset
+ * at last close), and would fail or skip those meanwhile.
+ */
+struct s2attr_live_target {
+	struct pci_dev *pdev;
+	struct module *owner;	/* the vfio-pci driver's: keeps vfio loaded */
+#ifdef KVM_S2ATTR_HAVE_VFIO_DEVICE_INODE
+	struct inode *inode;	/* the vfio device's, referenced */
+#else
+	unsigned long vfio_mmap; /* vfio's device-file mmap: tells its files */
+#endif
+};
+
 #ifdef S2ATTR_LIVE
 static bool s2attr_is_mem_bar(struct pci_dev *pdev, int bar)
 {
@@ -65,16 +82,24 @@ static bool s2attr_is_mem_bar(struct pci_dev *pdev, int bar)
  */
 #define S2ATTR_LIVE_MAX_MMS	8
 
+static void s2attr_put_mms(struct mm_struct **mms, int n)
+{
+	while (n--)
+		mmput(mms[n]);
+}
+
 /*
  * The processes with a mapping in mapping that maps_bar() says is one of
- * pdev's BARs, referenced, in mms; returns how many, or -EBUSY if more
- * than S2ATTR_LIVE_MAX_MMS. *mappings counts the mappings.
+ * the target's BARs, referenced, in mms; returns how many, or -EBUSY if
+ * more than S2ATTR_LIVE_MAX_MMS. *mappings counts the mappings.
  */
-static int s2attr_bar_mms(struct address_space *mapping, struct pci_dev *pdev,
+static int s2attr_bar_mms(struct address_space *mapping,
+			  const struct s2attr_live_target *t,
 			  bool (*maps_bar)(struct vm_area_struct *vma,
-					   struct pci_dev *pdev),
+					   const struct s2attr_live_target *t),
 			  struct mm_struct **mms, u32 *mappings)
 {
+	struct mm_struct *extra = NULL;
 	struct vm_area_struct *vma;
 	struct rb_node *node;
 	int n = 0, i;
@@ -82,7 +107,7 @@ static int s2attr_bar_mms(struct address_space *mapping, struct pci_dev *pdev,
 	i_mmap_lock_read(mapping);
 	for (node = rb_first_cached(&mapping->i_mmap); node; node = rb_next(node)) {
 		vma = rb_entry(node, struct vm_area_struct, shared.rb);
-		if (!maps_bar(vma, pdev))
+		if (!maps_bar(vma, t))
 			continue;
 		(*mappings)++;
 		for (i = 0; i < n && mms[i] != vma->vm_mm; i++)
@@ -90,16 +115,18 @@ static int s2attr_bar_mms(struct address_space *mapping, struct pci_dev *pdev,
 		if (i < n || !mmget_not_zero(vma->vm_mm))
 			continue;	/* seen, or exiting */
 		if (n == S2ATTR_LIVE_MAX_MMS) {
-			/* Under i_mmap_rwsem: a last put must not tear down here. */
-			mmput_async(vma->vm_mm);
-			while (n--)
-				mmput_async(mms[n]);
-			n = -EBUSY;
+			extra = vma->vm_mm;
 			break;
 		}
 		mms[n++] = vma->vm_mm;
 	}
 	i_mmap_unlock_read(mapping);
+	/* A last put tears a process down: never under i_mmap_rwsem. */
+	if (extra) {
+		mmput(extra);
+		s2attr_put_mms(mms, n);
+		return -EBUSY;
+	}
 	return n;
 }
 #endif
@@ -128,16 +155,35 @@ void s2attr_live_exit(void)
 {
 }
 
-/* Is vma a mapping of one of pdev's memory BARs (file offsets of vfio)? */
-static bool s2attr_vma_maps_bar(struct vm_area_struct *vma, struct pci_dev *pdev)
+/* Under the device lock, with vfio-pci bound: drvdata is valid. */
+static int s2attr_live_target_fill(struct pci_dev *pdev,
+				   struct s2attr_live_target *t)
+{
+	struct vfio_pci_core_device *vdev = s2attr_vfio_core(pdev);
+
+	if (!vdev || !vdev->vdev.inode)
+		return -ENODEV;
+	t->inode = vdev->vdev.inode;
+	ihold(t->inode);
+	return 0;
+}
+
+static void s2attr_live_target_release(struct s2attr_live_target *t)
+{
+	iput(t->inode);
+}
+
+/* Is vma a mapping of one of the device's memory BARs (file offsets of vfio)? */
+static bool s2attr_vma_maps_bar(struct vm_area_struct *vma,
+				const struct s2attr_live_target *t)
 {
 	int i;
 
 	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
-		resource_size_t len = pci_resource_len(pdev, i);
+		resource_size_t len = pci_resource_len(t->pdev, i);
 		pgoff_t first = VFIO_PCI_INDEX_TO_OFFSET(i) >> PAGE_SHIFT;
 
-		if (!s2attr_is_mem_bar(pdev, i))
+		if (!s2attr_is_mem_bar(t->pdev, i))
 			continue;
 		if (vma->vm_pgoff < first + (PAGE_ALIGN(len) >> PAGE_SHIFT) &&
 		    vma->vm_pgoff + vma_pages(vma) > first)
@@ -157,34 +203,32 @@ static bool s2attr_vma_maps_bar(struct vm_area_struct *vma, struct pci_dev *pdev
  * resolves a fault on a PFN-mapped memslot under that lock for reading in
  * two steps (it faults the host mapping in, then looks it up again), and
  * an unmap between the two fails KVM_RUN with EFAULT, which kills a VMM.
+ * The processes are put only once every lock is dropped: a VMM that exited
+ * meanwhile is torn down by its last put.
  */
-static int s2attr_live_zap(struct pci_dev *pdev, struct s2attr_live_result *res)
+static int s2attr_live_zap(const struct s2attr_live_target *t,
+			   struct s2attr_live_result *res)
 {
-	struct vfio_pci_core_device *vdev = s2attr_vfio_core(pdev);
+	struct address_space *mapping = t->inode->i_mapping;
 	struct mm_struct *mms[S2ATTR_LIVE_MAX_MMS];
-	struct address_space *mapping;
 	int i, n;
 
-	if (!vdev || !vdev->vdev.inode)
-		return -ENODEV;
-	mapping = vdev->vdev.inode->i_mapping;
-	n = s2attr_bar_mms(mapping, pdev, s2attr_vma_maps_bar, mms,
+	n = s2attr_bar_mms(mapping, t, s2attr_vma_maps_bar, mms,
 			   &res->mappings);
 	if (n < 0)
 		return n;
 	for (i = 0; i < n; i++)
 		mmap_write_lock_nested(mms[i], i);
 	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
-		if (!s2attr_is_mem_bar(pdev, i))
+		if (!s2attr_is_mem_bar(t->pdev, i))
 			continue;
 		unmap_mapping_range(mapping, VFIO_PCI_INDEX_TO_OFFSET(i),
-				    PAGE_ALIGN(pci_resource_len(pdev, i)), 1);
+				    PAGE_ALIGN(pci_resource_len(t->pdev, i)), 1);
 		res->bars++;
 	}
-	while (n--) {
-		mmap_write_unlock(mms[n]);
-		mmput(mms[n]);
-	}
+	for (i = n - 1; i >= 0; i--)
+		mmap_write_unlock(mms[i]);
+	s2attr_put_mms(mms, n);
 	return 0;
 }
 #elif defined(KVM_S2ATTR_HAVE_MMU_NOTIFIER_RANGE_VMA)
@@ -212,7 +256,8 @@ static typeof(__mmu_notifier_invalidate_range_end) *s2attr_notifier_end;
 
 /*
  * Every vfio device file (vfio_device_open()) is a file of the one
- * anonymous inode; its mapping lists every VMA that maps one.
+ * anonymous inode; its mapping lists every VMA that maps one, and those of
+ * every other anonymous-inode file (io_uring's rings, for instance).
  */
 static struct inode *s2attr_anon_inode;
 
@@ -255,18 +300,42 @@ void s2attr_live_exit(void)
 	s2attr_anon_inode = NULL;
 }
 
-/* vfio-pci sets a BAR mapping's vm_pgoff to the page frame it maps. */
-static bool s2attr_vma_maps_bar(struct vm_area_struct *vma, struct pci_dev *pdev)
+/*
+ * A vfio device file is one whose mmap is vfio's (static: looked up in
+ * vfio, which the bound driver's reference keeps loaded).
+ */
+static int s2attr_live_target_fill(struct pci_dev *pdev,
+				   struct s2attr_live_target *t)
+{
+	t->vfio_mmap = s2attr_ksym_lookup("vfio_device_fops_mmap");
+	if (!t->vfio_mmap) {
+		pr_warn_ratelimited("vfio_device_fops_mmap not found: cannot tell vfio's mappings apart\n");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static void s2attr_live_target_release(struct s2attr_live_target *t)
+{
+}
+
+/*
+ * A mapping of vfio's device file whose vm_pgoff (vfio-pci sets it to the
+ * page frame it maps) falls in one of the device's memory BARs.
+ */
+static bool s2attr_vma_maps_bar(struct vm_area_struct *vma,
+				const struct s2attr_live_target *t)
 {
 	int i;
 
-	if (!(vma->vm_flags & VM_PFNMAP))
+	if (!(vma->vm_flags & VM_PFNMAP) || !vma->vm_file ||
+	    (unsigned long)vma->vm_file->f_op->mmap != t->vfio_mmap)
 		return false;
 	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
-		unsigned long first = pci_resource_start(pdev, i) >> PAGE_SHIFT;
-		unsigned long last = pci_resource_end(pdev, i) >> PAGE_SHIFT;
+		unsigned long first = pci_resource_start(t->pdev, i) >> PAGE_SHIFT;
+		unsigned long last = pci_resource_end(t->pdev, i) >> PAGE_SHIFT;
 
-		if (!s2attr_is_mem_bar(pdev, i))
+		if (!s2attr_is_mem_bar(t->pdev, i))
 			continue;
 		if (vma->vm_pgoff <= last && vma->vm_pgoff + vma_pages(vma) > first)
 			return true;
@@ -279,16 +348,19 @@ static bool s2attr_vma_maps_bar(struct vm_area_struct *vma, struct pci_dev *pdev
  * its mmu_lock, counts the invalidation in progress (a fault racing with
  * it is retried) and drops the range from every guest of this process.
  */
-static int s2attr_invalidate_mm(struct mm_struct *mm, struct pci_dev *pdev)
+static int s2attr_invalidate_mm(struct mm_struct *mm,
+				const struct s2attr_live_target *t)
 {
 	struct mmu_notifier_range range;
 	struct vm_area_struct *vma;
-	int err = 0;
+	int err;
 
-	mmap_read_lock(mm);
+	err = mmap_read_lock_killable(mm);
+	if (err)
+		return err;
 	for (vma = find_vma(mm, 0); vma && mm_has_notifiers(mm);
 	     vma = find_vma(mm, vma->vm_end)) {
-		if (!s2attr_vma_maps_bar(vma, pdev))
+		if (!s2attr_vma_maps_bar(vma, t))
 			continue;
 		mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR,
 					MMU_NOTIFIER_RANGE_BLOCKABLE, vma, mm,
@@ -303,24 +375,21 @@ static int s2attr_invalidate_mm(struct mm_struct *mm, struct pci_dev *pdev)
 	return err;
 }
 
-static int s2attr_live_zap(struct pci_dev *pdev, struct s2attr_live_result *res)
+static int s2attr_live_zap(const struct s2attr_live_target *t,
+			   struct s2attr_live_result *res)
 {
 	struct mm_struct *mms[S2ATTR_LIVE_MAX_MMS];
 	int err = 0, i, n;
 
-	if (!s2attr_anon_inode)
-		return -EOPNOTSUPP;
-	n = s2attr_bar_mms(s2attr_anon_inode->i_mapping, pdev,
+	n = s2attr_bar_mms(s2attr_anon_inode->i_mapping, t,
 			   s2attr_vma_maps_bar, mms, &res->mappings);
 	if (n < 0)
 		return n;
 	for (i = 0; i < PCI_STD_NUM_BARS; i++)
-		res->bars += s2attr_is_mem_bar(pdev, i);
-	for (i = 0; i < n; i++) {
-		if (!err)
-			err = s2attr_invalidate_mm(mms[i], pdev);
-		mmput(mms[i]);
-	}
+		res->bars += s2attr_is_mem_bar(t->pdev, i);
+	for (i = 0; i < n && !err; i++)
+		err = s2attr_invalidate_mm(mms[i], t);
+	s2attr_put_mms(mms, n);
 	return err;
 }
 #else
@@ -337,7 +406,18 @@ void s2attr_live_exit(void)
 {
 }
 
-static int s2attr_live_zap(struct pci_dev *pdev, struct s2attr_live_result *res)
+static int s2attr_live_target_fill(struct pci_dev *pdev,
+				   struct s2attr_live_target *t)
+{
+	return -EOPNOTSUPP;
+}
+
+static void s2attr_live_target_release(struct s2attr_live_target *t)
+{
+}
+
+static int s2attr_live_zap(const struct s2attr_live_target *t,
+			   struct s2attr_live_result *res)
 {
 	return -EOPNOTSUPP;
 }
@@ -364,9 +444,46 @@ static int s2attr_device_lock(struct device *dev)
 	return 0;
 }
 
-int s2attr_live_apply(struct pci_dev *pdev, struct s2attr_live_result *res)
+/*
+ * Under the device lock, only long enough to see that vfio-pci is bound
+ * and to reference what the application needs. Returns 1 if it is not
+ * bound (nothing of it can be mapped into a guest), 0 with t referenced,
+ * or a negative errno.
+ */
+static int s2attr_live_target_get(struct pci_dev *pdev,
+				  struct s2attr_live_target *t)
 {
 	struct device_driver *drv;
+	int err;
+
+	err = s2attr_device_lock(&pdev->dev);
+	if (err)
+		return err;
+	t->pdev = pdev;
+	drv = pdev->dev.driver;
+	if (!drv || !s2attr_driver_is_vfio_pci(drv->name)) {
+		err = 1;
+	} else if (!try_module_get(drv->owner)) {
+		err = 1;	/* being unloaded: unbinding drops every mapping */
+	} else {
+		t->owner = drv->owner;
+		err = s2attr_live_target_fill(pdev, t);
+		if (err)
+			module_put(t->owner);
+	}
+	device_unlock(&pdev->dev);
+	return err;
+}
+
+static void s2attr_live_target_put(struct s2attr_live_target *t)
+{
+	s2attr_live_target_release(t);
+	module_put(t->owner);
+}
+
+int s2attr_live_apply(struct pci_dev *pdev, struct s2attr_live_result *res)
+{
+	struct s2attr_live_target target;
 	int err;
 
 	memset(res, 0, sizeof(*res));
@@ -375,16 +492,21 @@ int s2attr_live_apply(struct pci_dev *pdev, struct s2attr_live_result *res)
 		res->err = -EOPNOTSUPP;
 		goto out;
 	}
-	mutex_lock(&s2attr_live_lock);
-	/* The driver stays bound, and drvdata valid, while we hold it. */
-	err = s2attr_device_lock(&pdev->dev);
+	err = mutex_lock_killable(&s2attr_live_lock);
+	if (err)
+		goto done;
+	err = s2attr_live_target_get(pdev, &target);
+	if (err > 0) {
+		/* Not bound to vfio-pci: no event, nothing to drop. */
+		mutex_unlock(&s2attr_live_lock);
+		return 0;
+	}
 	if (!err) {
-		drv = pdev->dev.driver;
-		if (drv && s2attr_driver_is_vfio_pci(drv->name))
-			err = s2attr_live_zap(pdev, res);
-		device_unlock(&pdev->dev);
+		err = s2attr_live_zap(&target, res);
+		s2attr_live_target_put(&target);
 	}
 	mutex_unlock(&s2attr_live_lock);
+done:
 	res->err = err;
 out:
 	trace_kvm_s2attr_apply(s2attr_pci_bdf(pdev), res->bars, res->mappings,
@@ -412,6 +534,10 @@ int s2attr_live_apply_bdf(u32 bdf, struct s2attr_live_result *res)
 	return err;
 }
 
+/*
+ * Every device: s2attr_live_apply() tells, under the device lock, which
+ * are bound to vfio-pci (a driver read without it may be freed meanwhile).
+ */
 int s2attr_live_apply_all(struct s2attr_live_result *res)
 {
 	struct s2attr_live_result one;
@@ -421,15 +547,15 @@ int s2attr_live_apply_all(struct s2attr_live_result *res)
 	memset(res, 0, sizeof(*res));
 	res->when = ktime_get_real_seconds();
 	for_each_pci_dev(pdev) {
-		struct device_driver *drv = READ_ONCE(pdev->dev.driver);
-
-		if (!drv || !s2attr_driver_is_vfio_pci(drv->name))
-			continue;
 		err = s2attr_live_apply(pdev, &one);
 		res->bars += one.bars;
 		res->mappings += one.mappings;
 		if (err && !first_err)
 			first_err = err;
+		if (err == -EINTR || err == -EOPNOTSUPP) {
+			pci_dev_put(pdev);	/* for_each_pci_dev's reference */
+			break;
+		}
 	}
 	res->err = first_err;
 	return first_err;
