@@ -51,6 +51,7 @@ struct s2attr_entry {
 	atomic64_t rewrites;
 	/* The last change's application to running guests, if any. */
 	bool applied_valid;
+	u64 applied_seq;
 	struct s2attr_live_result applied;
 	/* What PCI said when the snapshot was last built. */
 	bool present;
@@ -67,6 +68,9 @@ static DEFINE_MUTEX(s2attr_entries_lock);
 static DEFINE_MUTEX(s2attr_devices_lock);
 static LIST_HEAD(s2attr_entries);
 static u32 s2attr_nr_entries;
+/* A rebuild failed: the hook still reads the table before it (health). */
+static bool s2attr_table_stale;
+static int s2attr_table_stale_err;
 static struct kset *s2attr_devices_kset;
 
 /*
@@ -225,8 +229,9 @@ static void s2attr_report_dropped(const struct s2attr_range *r, u32 nr)
 /*
  * Rebuild and publish the snapshot: the BARs of listed devices (owners 1
  * and up) and of unlisted devices bound to vfio-pci (owner 0, for
- * default=device). On failure the hook is left with no snapshot (stock
- * behaviour) rather than a stale one.
+ * default=device). On failure the previous snapshot stays published:
+ * dropping it would give every listed device KVM's attribute, silently.
+ * Health reports the failure until a rebuild succeeds.
  */
 static int s2attr_publish(struct pci_dev *event_dev, bool event_gone)
 {
@@ -305,13 +310,15 @@ static int s2attr_publish(struct pci_dev *event_dev, bool event_gone)
 				  lockdep_is_held(&s2attr_devices_lock));
 	if (old)
 		kfree_rcu(old, rcu);
+	s2attr_table_stale = false;
 	err = 0;
 	goto out;
 
 fail:
-	pr_err("cannot rebuild the BAR table (%d): stock attributes until the next change\n",
+	pr_err("cannot rebuild the BAR table (%d): the previous one stays in use until a rebuild succeeds\n",
 	       err);
-	s2attr_unpublish();
+	s2attr_table_stale = true;
+	s2attr_table_stale_err = err;
 out:
 	for (i = 0; i < nr_unlisted; i++)
 		pci_dev_put(unlisted[i]);
@@ -329,7 +336,16 @@ static struct s2attr_entry *s2attr_find(u32 bdf)
 	return NULL;
 }
 
-/* Change a listed entry's attribute; on failure, keep the old one. */
+static bool s2attr_apply_failed(const struct s2attr_live_result *res)
+{
+	return res->err && res->err != -EOPNOTSUPP;
+}
+
+/*
+ * Change a listed entry's attribute; on failure, keep the old one. Returns
+ * 1 if it already had it and its last application did not fail: nothing
+ * to apply (configuration management sets the same policy every run).
+ */
 static int s2attr_entry_set_memattr(struct s2attr_entry *e,
 				    enum s2attr_memattr memattr)
 {
@@ -338,7 +354,7 @@ static int s2attr_entry_set_memattr(struct s2attr_entry *e,
 
 	lockdep_assert_held(&s2attr_devices_lock);
 	if (old == memattr)
-		return 0;
+		return e->applied_valid && s2attr_apply_failed(&e->applied) ? 0 : 1;
 	WRITE_ONCE(e->memattr, memattr);
 	err = s2attr_publish(NULL, false);
 	if (err) {
@@ -389,6 +405,16 @@ static struct s2attr_entry *s2attr_find_kobj(struct kobject *kobj)
 
 static struct s2attr_live_result s2attr_last_apply;
 static char s2attr_last_apply_what[S2ATTR_BDF_STRLEN];
+/*
+ * Applications are numbered. One to every device ("load", "default",
+ * "unload") that failed is a fault until another succeeds; so is a
+ * device's own failed one, unless such an application succeeded after it.
+ */
+static u64 s2attr_apply_seq;
+static u64 s2attr_all_ok_seq;
+static bool s2attr_all_failed;
+static char s2attr_all_failed_what[S2ATTR_BDF_STRLEN];
+static struct s2attr_live_result s2attr_all_failed_res;
 
 /*
  * "[<what> ]<unix time> bars=<n> mappings=<n> ok|error <errno>", or
@@ -419,22 +445,33 @@ static ssize_t s2attr_live_result_emit(char *buf, const char *what,
 static int s2attr_record_apply(const char *what, u32 bdf, bool listed,
 			       const struct s2attr_live_result *res)
 {
+	bool failed = s2attr_apply_failed(res);
 	struct s2attr_entry *e;
 
 	mutex_lock(&s2attr_devices_lock);
+	s2attr_apply_seq++;
 	if (listed) {
 		e = s2attr_find(bdf);
 		if (e) {
 			e->applied = *res;
 			e->applied_valid = true;
+			e->applied_seq = s2attr_apply_seq;
 		}
+	} else if (failed) {
+		s2attr_all_failed = true;
+		s2attr_all_failed_res = *res;
+		strscpy(s2attr_all_failed_what, what,
+			sizeof(s2attr_all_failed_what));
+	} else {
+		s2attr_all_failed = false;
+		s2attr_all_ok_seq = s2attr_apply_seq;
 	}
 	s2attr_last_apply = *res;
 	strscpy(s2attr_last_apply_what, what, sizeof(s2attr_last_apply_what));
 	mutex_unlock(&s2attr_devices_lock);
-	if (!res->err || res->err == -EOPNOTSUPP)
+	if (!failed)
 		return 0;
-	pr_warn("%s: the change holds for new mappings, but running guests keep the old attribute: invalidation failed (%d)\n",
+	pr_warn("%s: the table holds for new mappings, but running guests may keep an old attribute: invalidation failed (%d)\n",
 		what, res->err);
 	return res->err;
 }
@@ -456,6 +493,53 @@ int s2attr_apply_all(const char *what)
 
 	s2attr_live_apply_all(&res);
 	return s2attr_record_apply(what, 0, false, &res);
+}
+
+/* Unchanged, and its last application did not fail: nothing to apply. */
+int s2attr_default_set(enum s2attr_default def)
+{
+	bool changed;
+
+	mutex_lock(&s2attr_devices_lock);
+	changed = def != s2attr_default_memattr || s2attr_all_failed;
+	/* The hook reads it directly: published by this store. */
+	WRITE_ONCE(s2attr_default_memattr, def);
+	mutex_unlock(&s2attr_devices_lock);
+	return changed ? s2attr_apply_all("default") : 0;
+}
+
+/*
+ * "<code>: <why>" lines for what is wrong with the table or its
+ * applications, appended to buf at len; returns the new length.
+ */
+ssize_t s2attr_devices_health(char *buf, ssize_t len)
+{
+	char name[S2ATTR_BDF_STRLEN];
+	struct s2attr_entry *e;
+
+	mutex_lock(&s2attr_devices_lock);
+	if (s2attr_table_stale)
+		len += sysfs_emit_at(buf, len,
+				     "table-stale: rebuilding the BAR table failed (%d): the hook uses the previous one, which may not match the configuration or the devices; any change retries\n",
+				     s2attr_table_stale_err);
+	if (s2attr_all_failed)
+		len += sysfs_emit_at(buf, len,
+				     "apply-failed: %s at %lld: error %d: running guests may keep an old attribute; apply again (kvm-s2attr default, set) or restart them\n",
+				     s2attr_all_failed_what,
+				     (long long)s2attr_all_failed_res.when,
+				     s2attr_all_failed_res.err);
+	list_for_each_entry(e, &s2attr_entries, node) {
+		if (!e->applied_valid || !s2attr_apply_failed(&e->applied) ||
+		    e->applied_seq < s2attr_all_ok_seq)
+			continue;
+		s2attr_bdf_format(e->bdf, name);
+		len += sysfs_emit_at(buf, len,
+				     "apply-failed: %s at %lld: error %d: its running guests may keep the old attribute; set it again or restart them\n",
+				     name, (long long)e->applied.when,
+				     e->applied.err);
+	}
+	mutex_unlock(&s2attr_devices_lock);
+	return len;
 }
 
 ssize_t s2attr_last_apply_show(char *buf)
@@ -504,7 +588,7 @@ static ssize_t memattr_store(struct kobject *kobj, struct kobj_attribute *attr,
 	mutex_unlock(&s2attr_devices_lock);
 	if (!err)
 		err = s2attr_apply_device(bdf);
-	return err ? err : count;
+	return err < 0 ? err : count;
 }
 
 /*
@@ -602,6 +686,8 @@ static struct kobject *s2attr_entry_create_dir(u32 bdf)
 /*
  * Create an entry or update its attribute; takes the lock. Unless publish,
  * the caller publishes afterwards (the load does, once for all entries).
+ * Returns 1 if it was listed with that attribute already (see
+ * s2attr_entry_set_memattr()).
  */
 static int s2attr_device_add(u32 bdf, enum s2attr_memattr memattr,
 			     bool publish)
@@ -648,11 +734,14 @@ out:
 	return err;
 }
 
+/* Unchanged (s2attr_device_add() returns 1): nothing to apply. */
 int s2attr_device_set(u32 bdf, enum s2attr_memattr memattr)
 {
 	int err = s2attr_device_add(bdf, memattr, true);
 
-	return err ? err : s2attr_apply_device(bdf);
+	if (err)
+		return err < 0 ? err : 0;
+	return s2attr_apply_device(bdf);
 }
 
 int s2attr_device_remove(u32 bdf)

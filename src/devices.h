@@ -43,8 +43,15 @@ int s2attr_devices_init(struct kobject *parent,
 void s2attr_devices_exit(void);
 int s2attr_device_set(u32 bdf, enum s2attr_memattr memattr);
 int s2attr_device_remove(u32 bdf);
-/* Apply a change that concerns every device (what: "default", "unload"). */
+/*
+ * Apply a change that concerns every device (what: "load", "default",
+ * "unload"); a failure is a health fault until one succeeds.
+ */
 int s2attr_apply_all(const char *what);
+/* default=: applied to running guests unless it is unchanged. */
+int s2attr_default_set(enum s2attr_default def);
+/* Append "<code>: <why>" lines for the table and failed applications. */
+ssize_t s2attr_devices_health(char *buf, ssize_t len);
 /* The last application: "never", or "<what> <result>" (sysfs). */
 ssize_t s2attr_last_apply_show(char *buf);
 

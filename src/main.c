@@ -115,11 +115,8 @@ static ssize_t default_store(struct kobject *kobj, struct kobj_attribute *attr,
 	int err;
 
 	err = s2attr_default_parse(buf, count, &def);
-	if (err)
-		return err;
-	/* The hook reads it directly: published by this store. */
-	WRITE_ONCE(s2attr_default_memattr, def);
-	err = s2attr_apply_all("default");
+	if (!err)
+		err = s2attr_default_set(def);
 	return err ? err : count;
 }
 
@@ -157,6 +154,7 @@ static ssize_t health_show(struct kobject *kobj, struct kobj_attribute *attr,
 		len += sysfs_emit_at(buf, len,
 				     "layout-mismatch: KVM's stage-2 map data is not laid out as expected (%s: 0x%llx): rewriting stopped until the module is reloaded\n",
 				     layout.what, layout.value);
+	len = s2attr_devices_health(buf, len);
 	if (!len)
 		len = sysfs_emit(buf, "ok\n");
 	return len;
@@ -354,6 +352,13 @@ static int __init s2attr_init(void)
 	if (err)
 		goto stop_hook;
 	kfree(entries);
+	/*
+	 * Running guests keep the leaves they had (KVM's, after an unload):
+	 * drop them, as a change in sysfs does. A failure is a health fault,
+	 * not a failed load: the table already holds for new mappings.
+	 */
+	if (s2attr_live_mechanism())
+		s2attr_apply_all("load");
 
 	pr_info("KVM %s, FWB %s, stock Normal-NC for vfio-pci %s; hooked %s by %s; %u device(s) listed, default %s\n",
 		s2attr_kvm_mode_name(s2attr_host.kvm_mode),
@@ -387,8 +392,8 @@ static void __exit s2attr_exit(void)
 	sysfs_remove_group(s2attr_kobj, &s2attr_group);
 	s2attr_hook_stop();
 	s2attr_devices_exit();
-	if (s2attr_live_mechanism())
-		s2attr_apply_all("unload");
+	if (s2attr_live_mechanism() && s2attr_apply_all("unload"))
+		pr_err("unload: running guests may keep the module's attributes until they re-fault (a guest restart, or a reload and a change)\n");
 	s2attr_kobj_remove();
 	s2attr_live_exit();
 }
@@ -399,3 +404,4 @@ module_exit(s2attr_exit);
 MODULE_DESCRIPTION("Per-device stage-2 memory attributes for vfio-pci BARs in KVM guests");
 MODULE_AUTHOR("kvm-s2attr developers");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(KVM_S2ATTR_VERSION);

@@ -2,9 +2,12 @@
 # Live: a change reaches guests that are already running. s2test keeps a
 # VM over a BAR (--live) whose vCPUs keep storing and reading back
 # sequence numbers on every page, while the host changes the device's
-# attribute with the tool, many times (46 for the small BAR, 4 for the
-# big one), then unsets it, changes the default both ways and unloads the
-# module. After each change, read back from stage 2, no leaf of the BAR
+# attribute with the tool, many times (47 for the small BAR, 5 for the
+# big one: odd, so that the unset after them is a change), then unsets
+# it, changes the default both ways and unloads the module; then loads
+# it with the device listed as the opposite of stock, and reloads it with
+# default=device (a load reaches running guests too, and so does an
+# upgrade, which is an unload and a load). After each change, read back from stage 2, no leaf of the BAR
 # has another attribute than the new one; after every vCPU's next pass
 # every touched page has it; KVM_RUN never fails, no read-back differs,
 # and every page ends with its last sequence number. The small BAR's
@@ -13,11 +16,12 @@
 # table entry exists for a change to find.
 # First, the trace events: a new mapping rewritten (kvm_s2attr_rewrite,
 # MemAttr codes from the architecture) and an application
-# (kvm_s2attr_apply).
+# (kvm_s2attr_apply); a set to the attribute the device already has
+# applies nothing (no second event).
 # Last, a change while an unbind, then a remove, of the device waits for
 # a running guest to let it go: it must fail within seconds and say so,
 # and the guest's leaves keep their attribute.
-# e2e-blocks: 35
+# e2e-blocks: 36
 # shellcheck shell=sh disable=SC2154 # e2e_* come from the kernel command line
 S=/sys/kernel/kvm_s2attr
 KO=/e2e/kvm_s2attr.ko
@@ -46,7 +50,31 @@ lv_change() {
 # lv_step WANT: one epoch of s2test --live.
 lv_step() {
 	echo "expect $1" >&5
+	lv_epochs=$((lv_epochs + 1))
 	read -r _ <&6 || echo "s2test gave no acknowledgement after '$1'" >>/tmp/lv.err
+}
+
+# lv_load WANT ARG...: load the module with ARGs under the running guest;
+# its load must have applied to running guests, with mappings dropped.
+# Then one epoch: stage 2 has WANT. The time from the previous unload's
+# end to this load's end (a reload's window) goes to /tmp/lv.window.
+lv_load() {
+	want=$1
+	shift
+	insmod $KO "$@" || echo "insmod $*: failed" >>/tmp/lv.err
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	echo "$t0_unload $t1" | awk '{ printf "%d ms\n", ($2 - $1) * 1000 }' >>/tmp/lv.window
+	la=$(cat $S/last_apply 2>&1)
+	echo "$la" | grep -Eq '^load [0-9]+ bars=[1-9][0-9]* mappings=[1-9][0-9]* ok$' ||
+		echo "insmod $*: last_apply does not say the load dropped the guest's mappings: $la" >>/tmp/lv.err
+	lv_step "$want"
+}
+
+# lv_unload: rmmod; stage 2 has the stock attribute in the next epoch.
+lv_unload() {
+	rmmod kvm_s2attr || echo "rmmod failed" >>/tmp/lv.err
+	t0_unload=$(cut -d' ' -f1 /proc/uptime)
+	lv_step "$stock"
 }
 
 # lv_start [S2TEST-OPTION...] BDF: start s2test --live over BDF's BAR2,
@@ -57,6 +85,7 @@ lv_start() {
 	mkfifo /tmp/lv.in /tmp/lv.out
 	$S2TEST --live /tmp/lv.in,/tmp/lv.out "$@" --expect kernel-default >/tmp/lv.tap 2>&1 &
 	lv_pid=$!
+	lv_epochs=0
 	exec 5>/tmp/lv.in 6</tmp/lv.out
 }
 
@@ -72,8 +101,9 @@ lv_stop() {
 
 # lv_run NAME BDF FLIPS VCPUS [S2TEST-OPTION]: s2test --live with VCPUS
 # vCPUs over BDF's BAR2 through FLIPS changes of its attribute, unset,
-# default device and kernel, a set, and (last) the module's unload. Four
-# blocks.
+# default device and kernel, a set, the module's unload, a load with the
+# device listed, a reload with default=device and an unload. s2test's
+# count of epochs must be the number of steps. Four blocks.
 lv_run() {
 	lv_name=$1 dev=$2 flips=$3 vcpus=$4 lv_opt=${5:-}
 	: >/tmp/lv.err
@@ -90,9 +120,17 @@ lv_run() {
 	lv_change "$stock" default kernel
 	lv_change "$opp" set "$dev" "$(e2e_setting "$opp")"
 	applied=$(cat "$S/devices/$dev/applied" 2>&1)
-	rmmod kvm_s2attr || echo "rmmod failed" >>/tmp/lv.err
-	lv_step "$stock"
+	: >/tmp/lv.window
+	lv_unload
+	lv_load "$opp" devices="$dev=$(e2e_setting "$opp")"
+	lv_unload
+	lv_load device-ngnre default=device
+	lv_unload
 	lv_stop "$lv_name"
+	epochs=$(sed -n 's/^# s2test-live .* epochs=\([0-9]*\) .*/\1/p' /tmp/lv.tap)
+	[ "$epochs" = "$lv_epochs" ] ||
+		echo "s2test counted ${epochs:-no} epochs, the scenario asked for $lv_epochs" >>/tmp/lv.err
+	tap_diag "$lv_name: reload windows, unload to load, under emulation: $(tr '\n' ' ' </tmp/lv.window)"
 	if [ -s /tmp/lv.err ]; then
 		e2e_fail "$lv_name: every change by the tool succeeded and said where it applies" "$(cat /tmp/lv.err)"
 	else
@@ -191,6 +229,7 @@ e2e_check "live: trace: kvm_s2attr events enabled" sh -c \
 	"{ [ -d $TR/events ] || mount -t tracefs nodev $TR; } && echo > $TR/trace && echo 1 > $TR/events/kvm_s2attr/enable"
 e2e_check "live: trace: set $e2e_dev_small $(e2e_setting "$opp")" $T set "$e2e_dev_small" "$(e2e_setting "$opp")"
 e2e_s2test "live: trace: listed $opp, small" "$e2e_dev_small" --expect "$opp"
+$T set "$e2e_dev_small" "$(e2e_setting "$opp")" >/tmp/lv.same 2>&1 || echo "exit $?" >>/tmp/lv.same
 echo 0 > $TR/events/kvm_s2attr/enable
 cat $TR/trace >/tmp/lv.trace
 # The small BAR is mapped with pages: one event per page, of its size.
@@ -207,11 +246,17 @@ if grep -Eq "$want" /tmp/lv.trace; then
 else
 	e2e_fail "live: trace: the set's application event" "no line matches /$want/ in:" "$(grep kvm_s2attr_apply /tmp/lv.trace | head -n 5)"
 fi
+n=$(grep -c "kvm_s2attr_apply: dev=$e2e_dev_small " /tmp/lv.trace)
+if [ "$n" = 1 ] && ! grep -q exit /tmp/lv.same; then
+	e2e_pass "live: a set to the device's own attribute succeeds and applies nothing (1 application event)"
+else
+	e2e_fail "live: a set to the device's own attribute succeeds and applies nothing" "$n application events; the second set said: $(cat /tmp/lv.same)"
+fi
 e2e_check "live: trace: unset $e2e_dev_small" $T unset "$e2e_dev_small"
 
 # ------------------------------------------------- changes while running ---
-lv_run "live: small" "$e2e_dev_small" "${e2e_live_flips:-46}" 4 --no-host-touch
-lv_run "live: big" "$e2e_dev_big" 4 2
+lv_run "live: small" "$e2e_dev_small" "${e2e_live_flips:-47}" 4 --no-host-touch
+lv_run "live: big" "$e2e_dev_big" 5 2
 lv_unbind "$e2e_dev_small" unbind
 lv_unbind "$e2e_dev_small" remove
 e2e_check "live: rmmod" rmmod kvm_s2attr
