@@ -3,7 +3,9 @@
 # dkms-install.sh [KVER]: install this source checkout with DKMS ("make
 # dkms-install"): copy the module source to /usr/src/kvm-s2attr-<VERSION>
 # (VERSION file), then dkms add, build and install for KVER (default: the
-# running kernel), and install the kvm-s2attr tool and an example
+# running kernel), and install the kvm-s2attr tool, the load order
+# (/lib/modprobe.d/kvm-s2attr-softdep.conf: /lib, which kmod reads with or
+# without a merged /usr, as on a bullseye host) and an example
 # /etc/modprobe.d/kvm-s2attr.conf (never overwriting an existing one).
 #
 # Signing: if UEFI Secure Boot is on (or KVM_S2ATTR_REQUIRE_SIGNED=1), the
@@ -12,7 +14,7 @@
 # when signing fails): an unsigned module is an error, with what to do.
 #
 # For tests: SRC_TREE (default /usr/src), PREFIX (default /usr), ETC
-# (default /etc), DKMS_OPTS (e.g. --dkmstree DIR), DKMS_STEPS (default
+# (default /etc), LIB (default /lib), DKMS_OPTS (e.g. --dkmstree DIR), DKMS_STEPS (default
 # "add build install").
 # shellcheck disable=SC2086 # DKMS_OPTS and the module list are separate arguments
 set -eu
@@ -22,6 +24,7 @@ ver=$(cat "$top/VERSION")
 src_tree=${SRC_TREE:-/usr/src}
 prefix=${PREFIX:-/usr}
 etc=${ETC:-/etc}
+lib=${LIB:-/lib}
 steps=${DKMS_STEPS:-add build install}
 opts=${DKMS_OPTS:-}
 dest=$src_tree/kvm-s2attr-$ver
@@ -46,8 +49,9 @@ sed "s/^PACKAGE_VERSION=.*/PACKAGE_VERSION=\"$ver\"/" "$top/dkms.conf" >"$dest/d
 echo "dkms-install: source in $dest"
 
 install -D -m 0755 "$top/tools/kvm-s2attr" "$prefix/sbin/kvm-s2attr"
+install -D -m 0644 "$top/debian/modprobe.conf" "$lib/modprobe.d/kvm-s2attr-softdep.conf"
 if [ ! -e "$etc/modprobe.d/kvm-s2attr.conf" ]; then
-	install -D -m 0644 "$top/debian/modprobe.conf" "$etc/modprobe.d/kvm-s2attr.conf"
+	install -D -m 0644 "$top/debian/modprobe-options.conf" "$etc/modprobe.d/kvm-s2attr.conf"
 fi
 
 for step in $steps; do

@@ -285,21 +285,10 @@ rm "$S/add" && : >"$S/add"
 
 # ------------------------------------------------- installed module, reload --
 # The module installed for the running kernel, as modinfo (kmod's, with -b:
-# KVM_S2ATTR_CONF_ROOT) finds it after depmod: an ELF object with the
-# .modinfo section of a module (version, srcversion, vermagic), which is
-# all modinfo and depmod read.
+# KVM_S2ATTR_CONF_ROOT) finds it after depmod (fake-module.sh).
+# shellcheck source=fake-module.sh
+. "$here/fake-module.sh"
 kver=$(uname -r)
-# install_module ROOT VERSION SRCVERSION [VERMAGIC-KVER]
-install_module() {
-	local d=$1/lib/modules/$kver/updates/dkms
-	rm -rf "$1" && mkdir -p "$d" &&
-		printf 'version=%s\0srcversion=%s\0vermagic=%s SMP mod_unload aarch64\0name=kvm_s2attr\0license=GPL\0' \
-			"$2" "$3" "${4:-$kver}" >"$tmp/modinfo.bin" &&
-		: >"$tmp/empty.c" && cc -c "$tmp/empty.c" -o "$tmp/empty.o" &&
-		objcopy --add-section .modinfo="$tmp/modinfo.bin" --set-section-flags .modinfo=alloc,readonly \
-			"$tmp/empty.o" "$d/kvm_s2attr.ko" &&
-		depmod -b "$1" "$kver" 2>/dev/null
-}
 R=$tmp/root
 if install_module "$R" 0.2.0 FEDCBA9876543210FEDCBA9 && modinfo -b "$R" -F srcversion kvm_s2attr | grep -qx FEDCBA9876543210FEDCBA9; then
 	ok "a module with another srcversion installed for $kver (modinfo -b finds it)"
