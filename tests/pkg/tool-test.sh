@@ -111,6 +111,10 @@ t "unset, no BDF" 2 "${arm[@]}" -- unset
 t "default maybe" 2 "${arm[@]}" -- default maybe
 t "help" 0 "${arm[@]}" -- help
 has "help lists exit codes" "3  the kvm_s2attr module is not loaded" "$tmp/out"
+for code in hook-not-armed layout-mismatch apply-failed table-stale; do
+	has "help lists the health code $code" "$code" "$tmp/out"
+done
+has "help lists reload" "^  kvm-s2attr reload\$" "$tmp/out"
 
 # A loaded module, as sysfs would show it.
 mkdir -p "$S/devices/0000:00:03.0" "$S/devices/0000:0a:1f.7"
