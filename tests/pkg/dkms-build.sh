@@ -24,6 +24,12 @@
 # the module must carry a signature (tools/check-signed.sh), else exit 3.
 # Checks the vermagic. Prints "ok <kver> <vermagic>" on success; for a
 # kernel dkms declines (BUILD_EXCLUSIVE_CONFIG), "skip ..." and exit 77.
+# DKMS_SCRIPT: another dkms script to run instead of this machine's (e.g.
+# bullseye's 2.8.4, to test how 5.10 hosts install), with "nosign";
+# DKMS_BUILD_OPTS: more options for its "dkms build" (2.8.4 "prepares"
+# a kernel tree named by --kernelsourcedir, make mrproper included, unless
+# told --no-prepare-kernel --no-clean-kernel). The kernel cache is mounted
+# read-only for the build, so that no dkms can change a kernel tree.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -46,7 +52,7 @@ ver=${ver#kvm-s2attr-}
 rm -rf "$work"
 mkdir -p "$work"/{dkms,install,conf.d,bin,key,tmp}
 work=$(cd "$work" && pwd)
-cp /usr/sbin/dkms "$work/bin/dkms"
+cp "${DKMS_SCRIPT:-/usr/sbin/dkms}" "$work/bin/dkms"
 ln -s "$(command -v aarch64-linux-gnu-strip || echo /usr/bin/aarch64-linux-gnu-strip)" "$work/bin/strip"
 kbuild=$(ls -d "$(dirname "$KDIR")"/../lib/linux-kbuild-* 2>/dev/null | head -n 1)
 kbuild=$(cd "$kbuild" && pwd)
@@ -76,22 +82,23 @@ export ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- PATH=$work/bin:\$PATH
 d="bash $work/bin/dkms"
 opts="--sourcetree $srctree --dkmstree $work/dkms --installtree $work/install"
 \$d add -m kvm-s2attr -v $ver \$opts
-\$d build -m kvm-s2attr -v $ver \$opts -k $KVER/aarch64 --kernelsourcedir $KDIR
+\$d build -m kvm-s2attr -v $ver \$opts -k $KVER/aarch64 --kernelsourcedir $KDIR ${DKMS_BUILD_OPTS:-}
 EOT
 chmod +x "$work/run-dkms.sh"
 
 rc=0
 if [ "$runner" = host ]; then
 	unshare --mount --propagation private sh -c '
+		mount --bind "$2" "$2" && mount -o remount,bind,ro "$2" &&
 		mount --bind "$1/conf.d" /etc/dkms/framework.conf.d && exec "$1/run-dkms.sh"
-	' sh "$work" >"$work/dkms.log" 2>&1 || rc=$?
+	' sh "$work" "$CACHE" >"$work/dkms.log" 2>&1 || rc=$?
 else
 	unshare --mount --propagation private sh -c '
 		root=$1 cache=$2 work=$3 srctree=$4
 		for d in "$cache" "$work" "$srctree" /etc/dkms/framework.conf.d; do
 			mkdir -p "$root$d"
 		done
-		mount --bind "$cache" "$root$cache" &&
+		mount --bind "$cache" "$root$cache" && mount -o remount,bind,ro "$root$cache" &&
 		mount --bind "$work" "$root$work" &&
 		mount --bind "$srctree" "$root$srctree" &&
 		mount --bind "$work/conf.d" "$root/etc/dkms/framework.conf.d" &&

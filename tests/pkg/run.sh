@@ -12,6 +12,8 @@
 #   - a build asked to be signed that comes out unsigned is caught, both by
 #     dkms-build.sh and by "make dkms-install" (tools/dkms-install.sh), which
 #     is run into temporary trees;
+#   - bullseye's dkms (2.8.4, which "make dkms-install" runs on 5.10 hosts)
+#     builds the source for bullseye's kernel;
 #   - the initramfs: the hook, and the softdep through vfio-pci.
 # tests/pkg/run.sh --dkms-only SUITE...: the package and its dkms builds
 # only (make check-flavours: Debian's other arm64 flavours). The modules
@@ -354,6 +356,30 @@ if [ "$("$top/scripts/toolchain.sh" bookworm "$GCC")" = host ]; then
 	check "make dkms-install: tool, softdeps in LIB/modprobe.d and the modprobe.d example installed" \
 		test -x "$d/prefix/sbin/kvm-s2attr" -a -f "$d/etc/modprobe.d/kvm-s2attr.conf" \
 		-a -f "$d/lib/modprobe.d/kvm-s2attr-softdep.conf"
+fi
+
+# 5b. How a bullseye (5.10) host installs: its dkms, 2.8.4, is older than
+# the package needs, so "make dkms-install" runs it (dkms add, build,
+# install). Here: bullseye's own dkms script builds the source for
+# bullseye's kernel, in its toolchain chroot, as dkms-build.sh does with
+# this machine's.
+if [[ " $suites " == *" bullseye "* ]]; then
+	d284=$CACHE/pkg/dkms-bullseye
+	if [ ! -f "$d284/usr/sbin/dkms" ]; then
+		rm -rf "$d284" && mkdir -p "$d284/deb"
+		(cd "$d284/deb" && suite_apt bullseye download dkms >/dev/null) && dpkg-deb -x "$d284"/deb/dkms_*.deb "$d284"
+	fi
+	v284=$(dpkg-deb -f "$d284"/deb/dkms_*.deb Version 2>/dev/null)
+	# On a host dkms 2.8.4 builds against /lib/modules/<kver>/build and
+	# leaves it alone; told --kernelsourcedir, it would "prepare" the tree.
+	if DKMS_SCRIPT=$d284/usr/sbin/dkms DKMS_BUILD_OPTS="--no-prepare-kernel --no-clean-kernel" \
+		bash "$here/dkms-build.sh" bullseye "$x/root/usr/src" "$W/dkms-bullseye-284" nosign \
+		>"$W/dkms-bullseye-284.res" 2>"$W/dkms-bullseye-284.err"; then
+		ok "bullseye's dkms ($v284) builds the source for bullseye's kernel: $(cat "$W/dkms-bullseye-284.res")"
+	else
+		nok "bullseye's dkms (${v284:-not fetched}) builds the source for bullseye's kernel" \
+			"$(cat "$W/dkms-bullseye-284.res")" "$(tail -n 30 "$W/dkms-bullseye-284.err")"
+	fi
 fi
 
 # 6. The initramfs, with Debian's own initramfs-tools hook functions (the
