@@ -336,7 +336,8 @@ has "installed = loaded: kvm_s2attr_reload_needed 0" '^kvm_s2attr_reload_needed 
 # and srcversion those of the installed module, the last application
 # "load ...". FAKE_RMMOD_FAIL, FAKE_MODPROBE_FAIL: fail like kmod;
 # FAKE_HEALTH: the health the loaded module reports; FAKE_RMMOD_SLEEP,
-# FAKE_MODPROBE_SLEEP: seconds the unload and the load take.
+# FAKE_MODPROBE_SLEEP: seconds the unload and the load take;
+# FAKE_MODPROBE_C: what "modprobe -c" prints (the configuration).
 B=$tmp/bin
 mkdir -p "$B"
 cat >"$B/rmmod" <<'EOT'
@@ -348,6 +349,7 @@ mv "$KVM_S2ATTR_SYSFS" "$KVM_S2ATTR_SYSFS.out" && mv "$KVM_S2ATTR_MODULE_SYSFS" 
 EOT
 cat >"$B/modprobe" <<'EOT'
 #!/bin/sh
+if [ "$1" = -c ]; then printf '%s\n' "${FAKE_MODPROBE_C:-}"; exit 0; fi
 echo "modprobe $*" >>"$FAKE_LOG"
 [ -z "${FAKE_MODPROBE_SLEEP:-}" ] || sleep "$FAKE_MODPROBE_SLEEP"
 if [ -n "${FAKE_MODPROBE_FAIL:-}" ]; then echo "modprobe: ERROR: could not insert 'kvm_s2attr': Invalid argument" >&2; exit 1; fi
@@ -372,7 +374,10 @@ log_is() {
 install_module "$R" 0.2.0 FEDCBA9876543210FEDCBA9
 t "reload: takes no arguments" 2 "${rl[@]}" -- reload now
 log_is "reload with an argument: runs nothing"
-t "reload after an upgrade" 0 "${rl[@]}" FAKE_RMMOD_SLEEP=0.2 FAKE_MODPROBE_SLEEP=0.3 -- reload
+good_opts='options kvm_s2attr devices="0000:00:03.0=normal-nc,0A:1F.7=device" default=device hook=auto
+options kvm_s2attr default=kernel
+softdep vfio_pci pre: kvm_s2attr'
+t "reload after an upgrade" 0 "${rl[@]}" FAKE_RMMOD_SLEEP=0.2 FAKE_MODPROBE_SLEEP=0.3 FAKE_MODPROBE_C="$good_opts" -- reload
 log_is "reload: rmmod, then modprobe" "rmmod kvm_s2attr" "modprobe kvm_s2attr"
 has "reload: old and new version" "^kvm_s2attr: reloaded: 0.1.0 \(srcversion 0123456789ABCDEF0123456\) -> 0.2.0 \(srcversion FEDCBA9876543210FEDCBA9\)$" "$tmp/out"
 has "reload: the time it was out" "^  out for: +[0-9]+ ms \(rmmod [0-9]+ ms, modprobe [0-9]+ ms\)" "$tmp/out"
@@ -399,6 +404,13 @@ log_is "reload: modprobe fails: rmmod, modprobe" "rmmod kvm_s2attr" "modprobe kv
 t "reload: module not loaded now" 3 "${rl[@]}" -- reload
 log_is "reload, not loaded: runs nothing"
 mv "$S.out" "$S" && mv "$M.out" "$M"
+# Options the module would refuse: nothing unloaded.
+for bad in 'devices=0000:00:03.0=cacheable' 'devices=00:03.0=device,0000:00:03.0=normal-nc' \
+	'default=maybe' 'hook=jprobe' 'devices=00:20.0=device'; do
+	t "reload, modprobe.d has options kvm_s2attr $bad" 1 "${rl[@]}" FAKE_MODPROBE_C="options kvm_s2attr $bad" -- reload
+	has "reload, $bad: says the module would refuse it" "reload: the module would refuse the options in modprobe.d \(.*\), and stay unloaded: nothing done" "$tmp/err"
+	log_is "reload, $bad: runs nothing"
+done
 t "reload: loaded again, unhealthy" 1 "${rl[@]}" FAKE_HEALTH="apply-failed: applying load to running guests failed (error -16)" -- reload
 has "reload: unhealthy: names the fault" "^  health: +ERROR: apply-failed: applying load" "$tmp/out"
 log_is "reload, unhealthy: rmmod, modprobe" "rmmod kvm_s2attr" "modprobe kvm_s2attr"
