@@ -7,9 +7,10 @@
  * KVM picks a leaf's attribute only when it installs the leaf, so only an
  * invalidation and a re-fault change it. An mmu-notifier invalidation of
  * the BAR's host mapping does that: KVM unmaps the range from every guest
- * using it, under its mmu_lock. On v6.10+ the module unmaps the BARs as
- * vfio-pci does before a reset (vfio_pci_zap_bars()); before, it fires
- * the notifiers itself (see there why).
+ * using it, under its mmu_lock. On v6.10+ the module zaps each process's
+ * mappings of the BARs, as vfio-pci does before a reset
+ * (vfio_pci_zap_bars()); before, it fires the notifiers itself (see
+ * there why).
  *
  * Order: the caller has published the new table and dropped the module's
  * locks (the PCI bus notifier runs under the device lock and takes
@@ -31,10 +32,12 @@
 #include <linux/pci.h>
 #include <linux/rbtree.h>
 #include <linux/sched/mm.h>
+#include <linux/slab.h>
 #include <linux/timekeeping.h>
 
 #include "bar_table.h"
 #include "bdf.h"
+#include "compat/compat.h"
 #include "kvm_s2attr_trace.h"
 #include "live.h"
 
@@ -65,7 +68,7 @@ struct s2attr_live_target {
 #ifdef KVM_S2ATTR_HAVE_VFIO_DEVICE_INODE
 	struct inode *inode;	/* the vfio device's, referenced */
 #else
-	unsigned long vfio_mmap; /* vfio's device-file mmap: tells its files */
+	void *vfio_device;	/* what its vfio device files' private_data is */
 #endif
 };
 
@@ -76,34 +79,32 @@ static bool s2attr_is_mem_bar(struct pci_dev *pdev, int bar)
 	       (pci_resource_flags(pdev, bar) & IORESOURCE_MEM);
 }
 
-/*
- * Processes one application handles: v6.10+ holds all their mmap_locks at
- * once, one lockdep subclass each.
- */
-#define S2ATTR_LIVE_MAX_MMS	8
-
+/* Put the processes s2attr_bar_mms() found, and free its array. */
 static void s2attr_put_mms(struct mm_struct **mms, int n)
 {
-	while (n--)
+	while (n-- > 0)
 		mmput(mms[n]);
+	kfree(mms);
 }
 
 /*
- * The processes with a mapping in mapping that maps_bar() says is one of
- * the target's BARs, referenced, in mms; returns how many, or -EBUSY if
- * more than S2ATTR_LIVE_MAX_MMS. *mappings counts the mappings.
+ * One pass over mapping: the processes with a mapping that maps_bar()
+ * accepts, referenced, into mms (up to cap of them); returns how many,
+ * and in *more how many mappings did not fit.
  */
-static int s2attr_bar_mms(struct address_space *mapping,
-			  const struct s2attr_live_target *t,
-			  bool (*maps_bar)(struct vm_area_struct *vma,
-					   const struct s2attr_live_target *t),
-			  struct mm_struct **mms, u32 *mappings)
+static int s2attr_bar_mms_pass(struct address_space *mapping,
+			       const struct s2attr_live_target *t,
+			       bool (*maps_bar)(struct vm_area_struct *vma,
+						const struct s2attr_live_target *t),
+			       struct mm_struct **mms, int cap, u32 *mappings,
+			       int *more)
 {
-	struct mm_struct *extra = NULL;
 	struct vm_area_struct *vma;
 	struct rb_node *node;
 	int n = 0, i;
 
+	*mappings = 0;
+	*more = 0;
 	i_mmap_lock_read(mapping);
 	for (node = rb_first_cached(&mapping->i_mmap); node; node = rb_next(node)) {
 		vma = rb_entry(node, struct vm_area_struct, shared.rb);
@@ -112,22 +113,47 @@ static int s2attr_bar_mms(struct address_space *mapping,
 		(*mappings)++;
 		for (i = 0; i < n && mms[i] != vma->vm_mm; i++)
 			;
-		if (i < n || !mmget_not_zero(vma->vm_mm))
-			continue;	/* seen, or exiting */
-		if (n == S2ATTR_LIVE_MAX_MMS) {
-			extra = vma->vm_mm;
-			break;
-		}
-		mms[n++] = vma->vm_mm;
+		if (i < n)
+			continue;	/* seen */
+		if (n == cap)
+			(*more)++;
+		else if (mmget_not_zero(vma->vm_mm))
+			mms[n++] = vma->vm_mm;	/* else exiting */
 	}
 	i_mmap_unlock_read(mapping);
-	/* A last put tears a process down: never under i_mmap_rwsem. */
-	if (extra) {
-		mmput(extra);
-		s2attr_put_mms(mms, n);
-		return -EBUSY;
-	}
 	return n;
+}
+
+/*
+ * The processes with a mapping in mapping that maps_bar() says is one of
+ * the target's BARs, referenced, in *mmsp (s2attr_put_mms() them); returns
+ * how many, or a negative errno. *mappings counts the mappings. As many
+ * as there are: the array grows while mappings appear faster than it.
+ */
+static int s2attr_bar_mms(struct address_space *mapping,
+			  const struct s2attr_live_target *t,
+			  bool (*maps_bar)(struct vm_area_struct *vma,
+					   const struct s2attr_live_target *t),
+			  struct mm_struct ***mmsp, u32 *mappings)
+{
+	struct mm_struct **mms;
+	int cap = 8, n, more, tries;
+
+	for (tries = 0; tries < 4; tries++) {
+		mms = kmalloc_array(cap, sizeof(*mms), GFP_KERNEL);
+		if (!mms)
+			return -ENOMEM;
+		n = s2attr_bar_mms_pass(mapping, t, maps_bar, mms, cap,
+					mappings, &more);
+		if (!more) {
+			*mmsp = mms;
+			return n;
+		}
+		/* A last put tears a process down: never under i_mmap_rwsem. */
+		s2attr_put_mms(mms, n);
+		cap = n + more + 8;
+	}
+	return -EBUSY;
 }
 #endif
 
@@ -194,42 +220,55 @@ static bool s2attr_vma_maps_bar(struct vm_area_struct *vma,
 
 /*
  * v6.10+: every mapping of a vfio device, through the group or the cdev,
- * is of the device's own inode. Unmapping the BARs' file ranges there is
- * vfio_pci_zap_bars(); vfio-pci's fault handler maps them again on the
- * next access (its memory_lock is not needed: that fault reads the new
- * table too).
+ * is of the device's own inode. Each process's mappings of the BARs are
+ * zapped, as vfio_pci_zap_bars() does before a reset; vfio-pci's fault
+ * handler maps them again on the next access (its memory_lock is not
+ * needed: that fault reads the new table too). The zap fires the mmu
+ * notifiers, and KVM drops the stage-2 entries.
  *
- * With the mmap_lock of every process mapping them held for writing: KVM
- * resolves a fault on a PFN-mapped memslot under that lock for reading in
- * two steps (it faults the host mapping in, then looks it up again), and
- * an unmap between the two fails KVM_RUN with EFAULT, which kills a VMM.
- * The processes are put only once every lock is dropped: a VMM that exited
- * meanwhile is torn down by its last put.
+ * Under that process's mmap_lock held for writing: KVM resolves a fault
+ * on a PFN-mapped memslot under it for reading in two steps (it faults the
+ * host mapping in, then looks it up again), and a zap between the two
+ * fails KVM_RUN with EFAULT, which kills a VMM. One process at a time, so
+ * there is no limit on how many map the device.
  */
+static int s2attr_zap_mm(struct mm_struct *mm, const struct s2attr_live_target *t)
+{
+	struct address_space *mapping = t->inode->i_mapping;
+	struct vm_area_struct *vma;
+	int err;
+
+	err = mmap_write_lock_killable(mm);
+	if (err)
+		return err;
+	for (vma = find_vma(mm, 0); vma; vma = find_vma(mm, vma->vm_end)) {
+		if (!vma->vm_file || vma->vm_file->f_mapping != mapping ||
+		    !(vma->vm_flags & VM_PFNMAP) || !s2attr_vma_maps_bar(vma, t))
+			continue;
+		/* vfio maps one region per mapping: all of it is the BAR's. */
+		s2attr_zap_pfnmap(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+	}
+	mmap_write_unlock(mm);
+	return 0;
+}
+
+/* The processes are put once no lock is held: a last put tears one down. */
 static int s2attr_live_zap(const struct s2attr_live_target *t,
 			   struct s2attr_live_result *res)
 {
-	struct address_space *mapping = t->inode->i_mapping;
-	struct mm_struct *mms[S2ATTR_LIVE_MAX_MMS];
-	int i, n;
+	struct mm_struct **mms;
+	int err = 0, i, n;
 
-	n = s2attr_bar_mms(mapping, t, s2attr_vma_maps_bar, mms,
+	n = s2attr_bar_mms(t->inode->i_mapping, t, s2attr_vma_maps_bar, &mms,
 			   &res->mappings);
 	if (n < 0)
 		return n;
-	for (i = 0; i < n; i++)
-		mmap_write_lock_nested(mms[i], i);
-	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
-		if (!s2attr_is_mem_bar(t->pdev, i))
-			continue;
-		unmap_mapping_range(mapping, VFIO_PCI_INDEX_TO_OFFSET(i),
-				    PAGE_ALIGN(pci_resource_len(t->pdev, i)), 1);
-		res->bars++;
-	}
-	for (i = n - 1; i >= 0; i--)
-		mmap_write_unlock(mms[i]);
+	for (i = 0; i < PCI_STD_NUM_BARS; i++)
+		res->bars += s2attr_is_mem_bar(t->pdev, i);
+	for (i = 0; i < n && !err; i++)
+		err = s2attr_zap_mm(mms[i], t);
 	s2attr_put_mms(mms, n);
-	return 0;
+	return err;
 }
 #elif defined(KVM_S2ATTR_HAVE_MMU_NOTIFIER_RANGE_VMA)
 #include <linux/anon_inodes.h>
@@ -300,18 +339,29 @@ void s2attr_live_exit(void)
 	s2attr_anon_inode = NULL;
 }
 
+#ifdef KVM_S2ATTR_HAVE_VFIO_PCI_CORE_DEVICE
+#include <linux/vfio_pci_core.h>
+#endif
+
 /*
- * A vfio device file is one whose mmap is vfio's (static: looked up in
- * vfio, which the bound driver's reference keeps loaded).
+ * Under the device lock, with vfio-pci bound: drvdata is valid. A file of
+ * this vfio device has it (vfio_device_open(), vfio_group_get_device_fd())
+ * as its private_data; only compared, never followed from a file.
  */
 static int s2attr_live_target_fill(struct pci_dev *pdev,
 				   struct s2attr_live_target *t)
 {
-	t->vfio_mmap = s2attr_ksym_lookup("vfio_device_fops_mmap");
-	if (!t->vfio_mmap) {
-		pr_warn_ratelimited("vfio_device_fops_mmap not found: cannot tell vfio's mappings apart\n");
-		return -EOPNOTSUPP;
-	}
+#ifdef KVM_S2ATTR_HAVE_VFIO_PCI_CORE_DEVICE
+	struct vfio_pci_core_device *vdev = dev_get_drvdata(&pdev->dev);
+
+	if (!vdev || vdev->pdev != pdev)
+		return -ENODEV;
+	t->vfio_device = &vdev->vdev;
+#else
+	t->vfio_device = dev_get_drvdata(&pdev->dev);
+	if (!t->vfio_device)
+		return -ENODEV;
+#endif
 	return 0;
 }
 
@@ -320,8 +370,10 @@ static void s2attr_live_target_release(struct s2attr_live_target *t)
 }
 
 /*
- * A mapping of vfio's device file whose vm_pgoff (vfio-pci sets it to the
- * page frame it maps) falls in one of the device's memory BARs.
+ * A mapping of this vfio device's file whose vm_pgoff (vfio-pci sets it to
+ * the page frame it maps) falls in one of the device's memory BARs. Other
+ * anonymous-inode files (io_uring's rings at 0x8000000 and 0x10000000)
+ * can have the same offsets.
  */
 static bool s2attr_vma_maps_bar(struct vm_area_struct *vma,
 				const struct s2attr_live_target *t)
@@ -329,7 +381,7 @@ static bool s2attr_vma_maps_bar(struct vm_area_struct *vma,
 	int i;
 
 	if (!(vma->vm_flags & VM_PFNMAP) || !vma->vm_file ||
-	    (unsigned long)vma->vm_file->f_op->mmap != t->vfio_mmap)
+	    vma->vm_file->private_data != t->vfio_device)
 		return false;
 	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
 		unsigned long first = pci_resource_start(t->pdev, i) >> PAGE_SHIFT;
@@ -378,11 +430,11 @@ static int s2attr_invalidate_mm(struct mm_struct *mm,
 static int s2attr_live_zap(const struct s2attr_live_target *t,
 			   struct s2attr_live_result *res)
 {
-	struct mm_struct *mms[S2ATTR_LIVE_MAX_MMS];
+	struct mm_struct **mms;
 	int err = 0, i, n;
 
 	n = s2attr_bar_mms(s2attr_anon_inode->i_mapping, t,
-			   s2attr_vma_maps_bar, mms, &res->mappings);
+			   s2attr_vma_maps_bar, &mms, &res->mappings);
 	if (n < 0)
 		return n;
 	for (i = 0; i < PCI_STD_NUM_BARS; i++)

@@ -8,6 +8,7 @@
 #define KVM_S2ATTR_COMPAT_H
 
 #include <linux/ftrace.h>
+#include <linux/mm.h>
 #include <linux/types.h>
 #include <asm/cpufeature.h>
 #include <asm/kvm_pgtable.h>
@@ -29,6 +30,17 @@ static inline bool s2attr_kernel_has_normal_nc(void)
 	return true;
 #else
 	return false;
+#endif
+}
+
+/* Unmap part of a VM_PFNMAP mapping (firing the mmu notifiers). */
+static inline void s2attr_zap_pfnmap(struct vm_area_struct *vma,
+				     unsigned long addr, unsigned long size)
+{
+#ifdef KVM_S2ATTR_HAVE_ZAP_SPECIAL_VMA_RANGE
+	zap_special_vma_range(vma, addr, size);
+#else
+	zap_vma_ptes(vma, addr, size);
 #endif
 }
 

@@ -49,6 +49,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <ucontext.h>
@@ -388,6 +389,7 @@ static struct {
 	const char *live_in;	/* --live IN,OUT: commands in, acks out */
 	const char *live_out;
 	int vcpus;		/* --vcpus: how many run the --live loop */
+	int forks;		/* --forks: child processes sharing the mapping */
 } opt = { .bar = 2, .expect = "any", .timeout_s = 60, .vcpus = 1 };
 
 static void usage(const char *argv0)
@@ -435,6 +437,9 @@ static void usage(const char *argv0)
 		"  --allow-unmapped a touched page may have no stage-2 mapping any more:\n"
 		"                   a change applied to running guests, concurrently,\n"
 		"                   may have dropped it\n"
+		"  --forks N        once the BAR is mapped, fork N processes (at most\n"
+		"                   64) that keep the mapping until this one exits:\n"
+		"                   N + 1 processes map the device\n"
 		"  --selftest       only check the MemAttr decoder's table\n"
 		"  --hold-vm        only create an empty VM and keep it until killed\n",
 		argv0);
@@ -461,6 +466,7 @@ static void parse_args(int argc, char **argv)
 		{ "save-leaves", required_argument, NULL, 'w' },
 		{ "same-leaves", required_argument, NULL, 'c' },
 		{ "granule", required_argument, NULL, 'g' },
+		{ "forks", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -543,6 +549,11 @@ static void parse_args(int argc, char **argv)
 			if (opt.granule != 4096 && opt.granule != 16384)
 				usage(argv[0]);
 			break;
+		case 'F':
+			opt.forks = atoi(optarg);
+			if (opt.forks < 0 || opt.forks > 64)
+				usage(argv[0]);
+			break;
 		default:
 			usage(argv[0]);
 		}
@@ -594,6 +605,32 @@ static int hold_vm(void)
 	for (;;)
 		pause();
 	return 0;	/* not reached: killed by the scenario */
+}
+
+/*
+ * --forks: processes that inherit the BAR's mapping (vfio does not mark it
+ * VM_DONTCOPY) and keep it until this process exits; each is one more
+ * process an application to running guests must handle.
+ */
+static void fork_mappers(int n)
+{
+	pid_t parent = getpid();
+	int i;
+
+	for (i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			bail("fork");
+		if (pid)
+			continue;
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(0);
+		for (;;)
+			pause();
+	}
+	tap_diag("s2test: %d more processes map dev %s bar %d", n, opt.bdf, opt.bar);
 }
 
 /* ---------------------------------------------------------- selftest -- */
@@ -1529,6 +1566,8 @@ int main(int argc, char **argv)
 		bail("calloc");
 	g_touched = touched;
 
+	if (opt.forks)
+		fork_mappers(opt.forks);
 	g_step = "vm_create";
 	vm_create(&v, &b);
 	g_gpa = v.bar_gpa;
