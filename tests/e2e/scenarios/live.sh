@@ -2,7 +2,7 @@
 # Live: a change reaches guests that are already running. s2test keeps a
 # VM over a BAR (--live) whose vCPUs keep storing and reading back
 # sequence numbers on every page, while the host changes the device's
-# attribute with the tool, many times (47 for the small BAR, 5 for the
+# attribute with the tool, many times (23 for the small BAR, 5 for the
 # big one: odd, so that the unset after them is a change), then unsets
 # it, changes the default both ways and unloads the module; then loads
 # it with the device listed as the opposite of stock, and reloads it with
@@ -260,7 +260,7 @@ fi
 e2e_check "live: trace: unset $e2e_dev_small" $T unset "$e2e_dev_small"
 
 # ------------------------------------------------- changes while running ---
-lv_run "live: small" "$e2e_dev_small" "${e2e_live_flips:-47}" 4 --no-host-touch
+lv_run "live: small" "$e2e_dev_small" "${e2e_live_flips:-23}" 4 --no-host-touch
 lv_run "live: big, 9 processes" "$e2e_dev_big" 5 2 --forks=8
 lv_unbind "$e2e_dev_small" unbind
 lv_unbind "$e2e_dev_small" remove
