@@ -42,10 +42,17 @@ tap_diag() {
 	echo "# $*" >&3
 }
 
+# e2e_uptime: e2e_up = seconds since boot, without a fork (the console's
+# progress lines carry it, so that a slow step shows in the console log).
+e2e_uptime() {
+	read -r e2e_up _ </proc/uptime
+}
+
 # e2e_pass NAME / e2e_fail NAME WHY...: a one-test block.
 e2e_pass() {
 	printf '# e2e-block %s\nok 1 - %s\n1..1\n' "$1" "$1" >&3
-	echo "e2e: ok - $1"
+	e2e_uptime
+	echo "e2e: [$e2e_up] ok - $1"
 }
 
 e2e_fail() {
@@ -57,7 +64,8 @@ e2e_fail() {
 		printf '%s\n' "$l" | sed 's/^/#   /' >&3
 	done
 	echo 1..1 >&3
-	echo "e2e: NOT OK - $name: $*"
+	e2e_uptime
+	echo "e2e: [$e2e_up] NOT OK - $name: $*"
 }
 
 # e2e_check NAME CMD...: one test, ok if CMD exits 0; its output becomes
@@ -212,12 +220,14 @@ e2e_dmesg_clean() {
 e2e_s2test() {
 	name=$1
 	shift
-	echo "e2e: s2test $name: $*"
+	e2e_uptime
+	echo "e2e: [$e2e_up] s2test $name: $*"
 	tap_diag "e2e-block $name"
 	$S2TEST "$@" >&3 2>/tmp/s2test.err
 	rc=$?
 	[ -s /tmp/s2test.err ] && sed 's/^/# stderr: /' /tmp/s2test.err >&3
-	[ $rc -eq 0 ] || echo "e2e: s2test $name exited with status $rc"
+	e2e_uptime
+	echo "e2e: [$e2e_up] s2test $name exited with status $rc"
 	return 0
 }
 
