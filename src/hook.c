@@ -102,9 +102,16 @@ static bool s2attr_fwb;
 static enum s2attr_hook_kind s2attr_active;
 
 /*
- * Set once the hook found KVM's private data not as expected: from then
- * on it writes nothing (KVM's own attributes apply) until reloaded.
+ * KVM's private layouts are fixed when the kernel is built, so checking
+ * them on the first map walks after load proves them for the later ones:
+ * RAM faults then do not pay for the checks, and a layout that hides the
+ * attributes still shows on the first guest's first faults. The path that
+ * writes checks every time. > 0: walks left to check; 0: checked; < 0:
+ * found wrong, so nothing is written (KVM's own attributes apply) until
+ * the module is reloaded.
  */
+#define S2ATTR_LAYOUT_CHECKS 1024
+static int s2attr_walk_checks = S2ATTR_LAYOUT_CHECKS;
 static bool s2attr_layout_bad;
 static struct s2attr_layout_report s2attr_layout_first;
 
@@ -117,6 +124,7 @@ static noinline void s2attr_layout_mismatch(const char *what, u64 value)
 		       what, value);
 	}
 	WRITE_ONCE(s2attr_layout_bad, true);
+	WRITE_ONCE(s2attr_walk_checks, -1);
 }
 
 bool s2attr_hook_layout_report(struct s2attr_layout_report *report)
@@ -128,12 +136,34 @@ bool s2attr_hook_layout_report(struct s2attr_layout_report *report)
 }
 
 /*
- * A Device or Normal-NC mapping is about to be installed: look its range
- * up and set the attribute asked for. Out of line, so that the RAM path
- * stays a few instructions long.
+ * KVM's map data is private to pgtable.c; every supported kernel starts it
+ * with {phys, attr} on the caller's stack. Check that before trusting it:
+ * a wrong guess would write into KVM's data under its lock.
  */
-static noinline void s2attr_rewrite(struct s2attr_map_data_head *map, u64 size,
-				    u64 attr, u64 field)
+static noinline bool s2attr_map_data_valid(struct s2attr_map_data_head *map,
+					   u64 attr)
+{
+	if (!object_is_on_stack(map)) {
+		s2attr_layout_mismatch("map data not on the stack", 0);
+		return false;
+	}
+	if (!s2attr_leaf_attr_plausible(attr)) {
+		s2attr_layout_mismatch("attributes", attr);
+		return false;
+	}
+	if (map->phys & ~PAGE_MASK) {
+		s2attr_layout_mismatch("output address", map->phys);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A Device or Normal-NC mapping is about to be installed: check the map
+ * data, look its range up and set the attribute asked for.
+ */
+static __always_inline void s2attr_rewrite(struct s2attr_map_data_head *map,
+					   u64 size, u64 attr, u64 field)
 {
 	const struct s2attr_snapshot *snap;
 	const struct s2attr_range *range;
@@ -142,6 +172,8 @@ static noinline void s2attr_rewrite(struct s2attr_map_data_head *map, u64 size,
 	atomic64_t *counter;
 	u64 new;
 
+	if (READ_ONCE(s2attr_layout_bad) || !s2attr_map_data_valid(map, attr))
+		return;
 	/* KVM holds mmu_lock; this also makes the snapshot's lifetime explicit. */
 	rcu_read_lock_sched_notrace();
 	snap = rcu_dereference_sched(s2attr_snapshot);
@@ -171,76 +203,118 @@ out:
 }
 
 /*
- * Runs on every stage-2 walk, with mmu_lock held (a spinning rwlock, or on
- * PREEMPT_RT a sleeping one: never sleep here either way).
- *
- * The map data is private to pgtable.c and every supported kernel starts
- * it with {phys, attr} on the caller's stack. Check that before trusting
- * it, on every map walk (RAM included, so that a layout that hides the
- * attributes is caught too): a wrong guess would write into KVM's data
- * under its lock.
+ * A map walk that is not RAM with the layout already checked: one of the
+ * first map walks (count it, check the map data; a decrement lost to a
+ * racing one only checks once more, and a mismatch's -1 is never
+ * overwritten), or a Device or Normal-NC mapping. Out of line, so that
+ * the RAM path stays a few instructions long.
  */
-static __always_inline void s2attr_on_map_walk(struct kvm_pgtable_walker *walker,
-					       u64 size)
+static noinline void s2attr_map_walk_slow(struct s2attr_map_data_head *map,
+					  u64 size, u64 attr)
 {
-	struct s2attr_map_data_head *map;
-	u64 attr, field;
+	int left = READ_ONCE(s2attr_walk_checks);
+	u64 field;
 
-	if ((unsigned long)walker->cb != s2attr_target.map_walker ||
-	    READ_ONCE(s2attr_layout_bad))
+	if (left < 0)
 		return;
-	map = walker->arg;
-	if (unlikely(!object_is_on_stack(map))) {
-		s2attr_layout_mismatch("map data not on the stack", 0);
-		return;
-	}
-	attr = READ_ONCE(map->attr);
-	if (unlikely(!s2attr_leaf_attr_plausible(attr))) {
-		s2attr_layout_mismatch("attributes", attr);
-		return;
-	}
-	if (unlikely(map->phys & ~PAGE_MASK)) {
-		s2attr_layout_mismatch("output address", map->phys);
-		return;
+	if (left > 0) {
+		cmpxchg(&s2attr_walk_checks, left, left - 1);
+		if (!s2attr_map_data_valid(map, attr))
+			return;
 	}
 	field = (attr & S2ATTR_PTE_MEMATTR_MASK) >> S2ATTR_PTE_MEMATTR_SHIFT;
-	/* RAM and anything cacheable: the common case, never touched. */
+	/* RAM and anything cacheable: never touched. */
 	if (field == S2ATTR_S2_DEVICE_NGNRE || field == S2ATTR_S2_NORMAL_NC)
 		s2attr_rewrite(map, size, attr, field);
 }
 
-static __always_inline void s2attr_on_walk(unsigned long arg0,
-					   unsigned long arg2,
-					   unsigned long arg3)
+/*
+ * Runs on every stage-2 walk, with mmu_lock held (a spinning rwlock, or on
+ * PREEMPT_RT a sleeping one: never sleep here either way). Most walks are
+ * not map walks (a RAM fault makes two walks on 6.x): they leave at the
+ * first test. The walker's layout is public (kvm_pgtable.h); the map
+ * data, on KVM's stack, can be read before it is checked but not trusted.
+ * A RAM map walk leaves without a call once the layout was checked.
+ * checked: the caller just saw that it was (the slow path reads again).
+ */
+static __always_inline void s2attr_on_map_walk(struct kvm_pgtable_walker *walker,
+					       u64 size, const bool checked)
 {
-#if S2ATTR_CAN_HOOK_WALK_DATA
-	if (s2attr_target.abi == S2ATTR_WALK_DATA_V1) {
-		struct s2attr_walk_data_v1 *data = (void *)arg0;
+	struct s2attr_map_data_head *map;
+	u64 attr, field;
 
-		/* Both live on kvm_pgtable_walk()'s and its caller's stacks. */
-		if (unlikely(!object_is_on_stack(data) ||
-			     !object_is_on_stack(data->walker) ||
-			     data->addr > data->end)) {
-			if (!READ_ONCE(s2attr_layout_bad))
-				s2attr_layout_mismatch("walk data not on the stack or its range reversed",
-						       0);
-			return;
-		}
-		s2attr_on_map_walk(data->walker, data->end - data->addr);
+	if ((unsigned long)walker->cb != s2attr_target.map_walker)
 		return;
-	}
-#endif
-	s2attr_on_map_walk((struct kvm_pgtable_walker *)arg3, arg2);
+	map = walker->arg;
+	attr = READ_ONCE(map->attr);
+	field = (attr & S2ATTR_PTE_MEMATTR_MASK) >> S2ATTR_PTE_MEMATTR_SHIFT;
+	if ((checked || likely(!READ_ONCE(s2attr_walk_checks))) &&
+	    field != S2ATTR_S2_DEVICE_NGNRE && field != S2ATTR_S2_NORMAL_NC)
+		return;
+	s2attr_map_walk_slow(map, size, attr);
 }
 
-static void notrace s2attr_ftrace_func(unsigned long ip,
-				       unsigned long parent_ip,
-				       struct ftrace_ops *op,
-				       struct s2attr_fregs *fregs)
+#if S2ATTR_CAN_HOOK_WALK_DATA
+/* Both live on kvm_pgtable_walk()'s and its caller's stacks. */
+static noinline bool s2attr_walk_data_valid(struct s2attr_walk_data_v1 *data)
 {
-	s2attr_on_walk(s2attr_fregs_arg(fregs, 0), s2attr_fregs_arg(fregs, 2),
-		       s2attr_fregs_arg(fregs, 3));
+	if (READ_ONCE(s2attr_walk_checks) < 0)
+		return false;
+	if (object_is_on_stack(data) && object_is_on_stack(data->walker) &&
+	    data->addr <= data->end)
+		return true;
+	s2attr_layout_mismatch("walk data not on the stack or its range reversed",
+			       0);
+	return false;
 }
+
+/*
+ * _kvm_pgtable_walk(data): the walk data is private too, and its walker
+ * is only found through it: checked (on the first map walks) before use.
+ */
+static noinline void s2attr_on_walk_data_v1_checked(struct s2attr_walk_data_v1 *data)
+{
+	if (s2attr_walk_data_valid(data))
+		s2attr_on_map_walk(data->walker, data->end - data->addr, false);
+}
+
+static __always_inline void s2attr_on_walk_data_v1(unsigned long arg0)
+{
+	struct s2attr_walk_data_v1 *data = (void *)arg0;
+
+	if (unlikely(READ_ONCE(s2attr_walk_checks)))
+		s2attr_on_walk_data_v1_checked(data);
+	else
+		s2attr_on_map_walk(data->walker, data->end - data->addr, true);
+}
+#endif
+
+/* One ftrace callback per walk function's prototype (hook.h). */
+static void notrace s2attr_ftrace_walk_args(unsigned long ip,
+					    unsigned long parent_ip,
+					    struct ftrace_ops *op,
+					    struct s2attr_fregs *fregs)
+{
+#ifdef KVM_S2ATTR_BENCH_EMPTY_CALLBACK
+	/* The floor: what one ftrace callback per walk costs (make bench). */
+	return;
+#endif
+	s2attr_on_map_walk((struct kvm_pgtable_walker *)s2attr_fregs_arg(fregs, 3),
+			   s2attr_fregs_arg(fregs, 2), false);
+}
+
+#if S2ATTR_CAN_HOOK_WALK_DATA
+static void notrace s2attr_ftrace_walk_data_v1(unsigned long ip,
+					       unsigned long parent_ip,
+					       struct ftrace_ops *op,
+					       struct s2attr_fregs *fregs)
+{
+#ifdef KVM_S2ATTR_BENCH_EMPTY_CALLBACK
+	return;
+#endif
+	s2attr_on_walk_data_v1(s2attr_fregs_arg(fregs, 0));
+}
+#endif
 
 /*
  * PERMANENT: with kernel.ftrace_enabled=0 the callback would silently not
@@ -248,14 +322,21 @@ static void notrace s2attr_ftrace_func(unsigned long ip,
  * kprobe) and the sysctl refuse to turn ftrace off while it is registered.
  */
 static struct ftrace_ops s2attr_ftrace_ops = {
-	.func = s2attr_ftrace_func,
+	.func = s2attr_ftrace_walk_args,
 	.flags = S2ATTR_FTRACE_SAVE_REGS | S2ATTR_FTRACE_RECURSION_FLAGS |
 		 FTRACE_OPS_FL_PERMANENT,
 };
 
 static int s2attr_kprobe_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	s2attr_on_walk(regs->regs[0], regs->regs[2], regs->regs[3]);
+#if S2ATTR_CAN_HOOK_WALK_DATA
+	if (s2attr_target.abi == S2ATTR_WALK_DATA_V1) {
+		s2attr_on_walk_data_v1(regs->regs[0]);
+		return 0;
+	}
+#endif
+	s2attr_on_map_walk((struct kvm_pgtable_walker *)regs->regs[3],
+			   regs->regs[2], false);
 	return 0;
 }
 
@@ -308,6 +389,10 @@ static int s2attr_ftrace_start(char *why, size_t len)
 	char name[KSYM_NAME_LEN];
 	int err;
 
+#if S2ATTR_CAN_HOOK_WALK_DATA
+	if (s2attr_target.abi == S2ATTR_WALK_DATA_V1)
+		s2attr_ftrace_ops.func = s2attr_ftrace_walk_data_v1;
+#endif
 	strscpy(name, s2attr_target.func, sizeof(name));
 	err = ftrace_set_filter(&s2attr_ftrace_ops, name, strlen(name), 1);
 	if (err) {
