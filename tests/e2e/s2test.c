@@ -381,6 +381,7 @@ static struct {
 	bool read_only;		/* --read-only: the guest only loads */
 	bool allow_unmapped;	/* --allow-unmapped: see usage() */
 	bool no_host_touch;	/* --no-host-touch: see usage() */
+	bool expect_eager;	/* --expect-eager: see usage() */
 	uint64_t granule;	/* --granule: the stage-2 granule expected */
 	bool page_align;	/* --align page: make block mappings impossible */
 	const char *levels;	/* --levels: "blocks", "pages" or NULL (any) */
@@ -434,6 +435,9 @@ static void usage(const char *argv0)
 		"                   mapping (it reads and writes it with pread and\n"
 		"                   pwrite on the vfio device): no host page table\n"
 		"                   entry exists until KVM faults one in\n"
+		"  --expect-eager   with --no-host-touch: KVM maps the whole BAR when\n"
+		"                   its memslot is made (5.10), so every page is mapped\n"
+		"                   at stage 2 before the guest runs\n"
 		"  --allow-unmapped a touched page may have no stage-2 mapping any more:\n"
 		"                   a change applied to running guests, concurrently,\n"
 		"                   may have dropped it\n"
@@ -459,6 +463,7 @@ static void parse_args(int argc, char **argv)
 		{ "read-only", no_argument, NULL, 'R' },
 		{ "allow-unmapped", no_argument, NULL, 'U' },
 		{ "no-host-touch", no_argument, NULL, 'N' },
+		{ "expect-eager", no_argument, NULL, 'E' },
 		{ "live", required_argument, NULL, 'L' },
 		{ "vcpus", required_argument, NULL, 'V' },
 		{ "align", required_argument, NULL, 'a' },
@@ -507,6 +512,9 @@ static void parse_args(int argc, char **argv)
 			break;
 		case 'N':
 			opt.no_host_touch = true;
+			break;
+		case 'E':
+			opt.expect_eager = true;
 			break;
 		case 'U':
 			opt.allow_unmapped = true;
@@ -560,7 +568,8 @@ static void parse_args(int argc, char **argv)
 	}
 	if (opt.selftest || opt.hold_vm)
 		return;
-	if (optind != argc - 1 || opt.bar < 0 || opt.bar > 5)
+	if (optind != argc - 1 || opt.bar < 0 || opt.bar > 5 ||
+	    (opt.expect_eager && !opt.no_host_touch))
 		usage(argv[0]);
 	opt.bdf = argv[optind];
 }
@@ -631,6 +640,21 @@ static void fork_mappers(int n)
 			pause();
 	}
 	tap_diag("s2test: %d more processes map dev %s bar %d", n, opt.bdf, opt.bar);
+}
+
+/* --expect-eager, before the guest runs: every page of the BAR is mapped. */
+static void check_eager_map(int vm, uint64_t bar_gpa, uint64_t pages,
+			    struct s2peek_entry *e)
+{
+	struct s2peek_req req;
+	uint64_t i, mapped = 0;
+
+	s2peek_walk(vm, bar_gpa, pages, e, &req);
+	for (i = 0; i < pages; i++)
+		mapped += !!(e[i].flags & S2PEEK_E_LEAF);
+	tap_result(mapped == pages,
+		   "eager: KVM mapped all %" PRIu64 " pages of the BAR at stage 2 when its memslot was made, before the guest ran (%" PRIu64 " mapped)",
+		   pages, mapped);
 }
 
 /* ---------------------------------------------------------- selftest -- */
@@ -1571,6 +1595,8 @@ int main(int argc, char **argv)
 	g_step = "vm_create";
 	vm_create(&v, &b);
 	g_gpa = v.bar_gpa;
+	if (opt.expect_eager)
+		check_eager_map(v.vm, v.bar_gpa, pages, e);
 	gp = (struct guest_params *)(v.ram + PARAM_OFF);
 	gp->bar_gpa = v.bar_gpa;
 	gp->count = touch_list(b.size, gp->offsets, touched);
