@@ -60,16 +60,19 @@ matrix-flavours:
 # 7.2 kernel loses a vCPU's preempt notifier now and then while VMs come
 # and go (scripts/qemu-compare.sh; tests/e2e/README.md has the numbers).
 E2E_QEMU ?= trixie
+# Kernels booted at once by the end-to-end lanes (tests/e2e/run.sh --jobs):
+# one boot keeps about 1.2 of the 2 cores busy. Not the bench: one boot.
+E2E_JOBS ?= 2
+E2E = bash tests/e2e/run.sh --qemu $(E2E_QEMU) --jobs $(E2E_JOBS)
 
 # On every kernel in VHE and nVHE: the stock kernels' own behaviour, the
 # module's, its robustness, the status tool and its fail-closed checks;
 # then, in protected mode and with kvm-arm.mode=none (5.16+) and on a
 # machine without EL2 (all), that the module refuses to load.
 e2e:
-	bash tests/e2e/run.sh --qemu $(E2E_QEMU) --scenarios "stock module robust tool failclosed live"
-	bash tests/e2e/run.sh --qemu $(E2E_QEMU) --modes "protected none" \
-		--kernels "bookworm trixie sid" --scenarios refuse
-	bash tests/e2e/run.sh --qemu $(E2E_QEMU) --modes noel2 --scenarios refuse
+	$(E2E) --scenarios "stock module robust tool failclosed live"
+	$(E2E) --kernels "bullseye:noel2 bookworm:protected,none,noel2 \
+		trixie:protected,none,noel2 sid:protected,none,noel2" --scenarios refuse
 
 # Debian's other arm64 flavours (16 KiB pages, PREEMPT_RT, cloud,
 # bookworm's 6.12): the
@@ -84,12 +87,11 @@ FLAVOURS_E2E ?= bookworm-612 bookworm-cloud trixie-cloud sid-cloud \
 FLAVOURS_RT ?= trixie-rt sid-rt
 check-flavours: host-setup
 	bash tests/pkg/run.sh --dkms-only
-	E2E_PREBUILT=$(CURDIR)/build/pkg-flavours/modules bash tests/e2e/run.sh \
-		--qemu $(E2E_QEMU) --kernels "$(FLAVOURS_E2E)" --scenarios "stock module tool"
-	E2E_PREBUILT=$(CURDIR)/build/pkg-flavours/modules bash tests/e2e/run.sh \
-		--qemu $(E2E_QEMU) --kernels "$(FLAVOURS_RT)" --scenarios "stock module tool robust"
-	bash tests/e2e/run.sh --qemu $(E2E_QEMU) --kernels bookworm-rt \
-		--modes none --scenarios nokvm
+	E2E_PREBUILT=$(CURDIR)/build/pkg-flavours/modules $(E2E) \
+		--kernels "$(FLAVOURS_E2E)" --scenarios "stock module tool"
+	E2E_PREBUILT=$(CURDIR)/build/pkg-flavours/modules $(E2E) \
+		--kernels "$(FLAVOURS_RT)" --scenarios "stock module tool robust"
+	$(E2E) --kernels bookworm-rt --modes none --scenarios nokvm
 
 fuzz:
 	$(MAKE) -C tests/fuzz check
@@ -120,9 +122,7 @@ bench-check:
 # several times slower, which CI's 90 minutes cannot hold.
 DEBUG_SCENARIOS = stock module robust failclosed live
 debug-e2e:
-	bash tests/e2e/run.sh --qemu $(E2E_QEMU) --kernels debug --modes vhe \
-		--scenarios "$(DEBUG_SCENARIOS)" --append "e2e_robust_conc_s=40 e2e_live_flips=11"
-	bash tests/e2e/run.sh --qemu $(E2E_QEMU) --kernels debug-612 --modes nvhe \
+	$(E2E) --kernels "debug:vhe debug-612:nvhe" \
 		--scenarios "$(DEBUG_SCENARIOS)" --append "e2e_robust_conc_s=40 e2e_live_flips=11"
 
 # Upstream's KVM selftests (tests/e2e/kvm-selftests.list, from the
@@ -130,8 +130,7 @@ debug-e2e:
 # and 7.2, VHE and nVHE: an oracle from outside the project. Not in check
 # yet: about 10 minutes a boot, which CI's 90 minutes cannot hold (README).
 selftests:
-	bash tests/e2e/run.sh --qemu $(E2E_QEMU) --kernels "trixie sid" \
-		--scenarios selftests --timeout 3000
+	$(E2E) --kernels "trixie sid" --scenarios selftests --timeout 3000
 
 check: host-setup unit fuzz style matrix e2e bench-check pkg-check
 
