@@ -14,16 +14,14 @@
  *
  * Order: the caller has published the new table and dropped the module's
  * locks (the PCI bus notifier runs under the device lock and takes
- * s2attr_devices_lock). Every leaf installed before the invalidation is
+ * s2attr_devices_lock: an application must not make it wait). Every leaf installed before the invalidation is
  * dropped by it; a fault racing with it is retried by KVM
  * (mmu_invalidate_retry) and reads the new table. Invalidating first and
  * publishing after would let such a fault keep the old attribute.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/delay.h>
 #include <linux/device.h>
-#include <linux/jiffies.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
@@ -57,10 +55,9 @@ static u32 s2attr_pci_bdf(struct pci_dev *pdev)
 static DEFINE_MUTEX(s2attr_live_lock);
 
 /*
- * What an application needs of a device, taken under its device lock and
- * referenced, so that the lock is not held while it waits for processes'
- * mmap locks: vfio only trylocks the device lock (open, reset, the reset
- * at last close), and would fail or skip those meanwhile.
+ * What an application needs of a device, looked up under s2attr_bind_lock
+ * (below) and referenced, so that nothing the driver core or vfio waits
+ * for is held while the application waits for processes' mmap locks.
  */
 struct s2attr_live_target {
 	struct pci_dev *pdev;
@@ -168,20 +165,20 @@ static struct vfio_pci_core_device *s2attr_vfio_core(struct pci_dev *pdev)
 	return vdev && vdev->pdev == pdev ? vdev : NULL;
 }
 
-const char *s2attr_live_mechanism(void)
+static const char *s2attr_mech_name(void)
 {
 	return "vfio-inode";
 }
 
-void s2attr_live_init(void)
+static void s2attr_mech_init(void)
 {
 }
 
-void s2attr_live_exit(void)
+static void s2attr_mech_exit(void)
 {
 }
 
-/* Under the device lock, with vfio-pci bound: drvdata is valid. */
+/* Under s2attr_bind_lock, with vfio-pci bound: drvdata is valid. */
 static int s2attr_live_target_fill(struct pci_dev *pdev,
 				   struct s2attr_live_target *t)
 {
@@ -300,12 +297,12 @@ static typeof(__mmu_notifier_invalidate_range_end) *s2attr_notifier_end;
  */
 static struct inode *s2attr_anon_inode;
 
-const char *s2attr_live_mechanism(void)
+static const char *s2attr_mech_name(void)
 {
 	return s2attr_anon_inode ? "mmu-notifier" : NULL;
 }
 
-void s2attr_live_init(void)
+static void s2attr_mech_init(void)
 {
 	struct file *file;
 
@@ -332,7 +329,7 @@ void s2attr_live_init(void)
 	fput(file);
 }
 
-void s2attr_live_exit(void)
+static void s2attr_mech_exit(void)
 {
 	if (s2attr_anon_inode)
 		iput(s2attr_anon_inode);
@@ -344,7 +341,7 @@ void s2attr_live_exit(void)
 #endif
 
 /*
- * Under the device lock, with vfio-pci bound: drvdata is valid. A file of
+ * Under s2attr_bind_lock, with vfio-pci bound: drvdata is valid. A file of
  * this vfio device has it (vfio_device_open(), vfio_group_get_device_fd())
  * as its private_data; only compared, never followed from a file.
  */
@@ -445,16 +442,16 @@ static int s2attr_live_zap(const struct s2attr_live_target *t,
 	return err;
 }
 #else
-const char *s2attr_live_mechanism(void)
+static const char *s2attr_mech_name(void)
 {
 	return NULL;
 }
 
-void s2attr_live_init(void)
+static void s2attr_mech_init(void)
 {
 }
 
-void s2attr_live_exit(void)
+static void s2attr_mech_exit(void)
 {
 }
 
@@ -476,31 +473,69 @@ static int s2attr_live_zap(const struct s2attr_live_target *t,
 #endif
 
 /*
- * How long an application waits for the device lock. Its holder may be an
- * unbind that waits for a running guest to let the device go, for as
- * long as the guest runs: then the application fails (EBUSY) rather than
- * hang the write, and every application behind it.
+ * Applications never take a device lock: vfio only trylocks it (a VM's
+ * first open of the device, VFIO_DEVICE_RESET, the reset at last close)
+ * and fails or skips those while anyone holds it. Instead, the driver
+ * core tells the module before a driver's remove() runs
+ * (BUS_NOTIFY_UNBIND_DRIVER) and after the device has no driver
+ * (BUS_NOTIFY_UNBOUND_DRIVER), and both wait here for s2attr_bind_lock:
+ * a driver seen under it stays bound, its driver data valid, until the
+ * lock is released. It is held only to look and take references.
  */
-#define S2ATTR_DEVICE_LOCK_WAIT_MS	3000
+static DEFINE_MUTEX(s2attr_bind_lock);
+static bool s2attr_bind_nb_registered;
 
-static int s2attr_device_lock(struct device *dev)
+static int s2attr_bind_notify(struct notifier_block *nb, unsigned long action,
+			      void *data)
 {
-	unsigned long end = jiffies + msecs_to_jiffies(S2ATTR_DEVICE_LOCK_WAIT_MS);
+	if (action != BUS_NOTIFY_UNBIND_DRIVER &&
+	    action != BUS_NOTIFY_UNBOUND_DRIVER)
+		return NOTIFY_DONE;
+	mutex_lock(&s2attr_bind_lock);
+	mutex_unlock(&s2attr_bind_lock);
+	return NOTIFY_OK;
+}
 
-	while (!device_trylock(dev)) {
-		if (time_after(jiffies, end))
-			return -EBUSY;
-		if (msleep_interruptible(10))
-			return -EINTR;
+static struct notifier_block s2attr_bind_nb = {
+	.notifier_call = s2attr_bind_notify,
+};
+
+/* Without the unbind barrier, no application: it could meet a freed device. */
+const char *s2attr_live_mechanism(void)
+{
+	return s2attr_bind_nb_registered ? s2attr_mech_name() : NULL;
+}
+
+void s2attr_live_init(void)
+{
+	int err;
+
+	s2attr_mech_init();
+	if (!s2attr_mech_name())
+		return;
+	err = bus_register_notifier(&pci_bus_type, &s2attr_bind_nb);
+	if (err) {
+		pr_warn("live application unsupported: no PCI bus notifier (%d); changes reach new mappings only\n",
+			err);
+		return;
 	}
-	return 0;
+	s2attr_bind_nb_registered = true;
+}
+
+void s2attr_live_exit(void)
+{
+	if (s2attr_bind_nb_registered)
+		bus_unregister_notifier(&pci_bus_type, &s2attr_bind_nb);
+	s2attr_bind_nb_registered = false;
+	s2attr_mech_exit();
 }
 
 /*
- * Under the device lock, only long enough to see that vfio-pci is bound
+ * Under s2attr_bind_lock, only long enough to see that vfio-pci is bound
  * and to reference what the application needs. Returns 1 if it is not
- * bound (nothing of it can be mapped into a guest), 0 with t referenced,
- * or a negative errno.
+ * bound, or still probing (nothing of it can be mapped into a guest before
+ * its probe ends), -EBUSY while it is being unbound (the unbind waits for
+ * its guests to let it go: they still map it), 0 with t referenced.
  */
 static int s2attr_live_target_get(struct pci_dev *pdev,
 				  struct s2attr_live_target *t)
@@ -508,22 +543,33 @@ static int s2attr_live_target_get(struct pci_dev *pdev,
 	struct device_driver *drv;
 	int err;
 
-	err = s2attr_device_lock(&pdev->dev);
-	if (err)
-		return err;
+	mutex_lock(&s2attr_bind_lock);
 	t->pdev = pdev;
-	drv = pdev->dev.driver;
+	drv = READ_ONCE(pdev->dev.driver);
 	if (!drv || !s2attr_driver_is_vfio_pci(drv->name)) {
 		err = 1;
-	} else if (!try_module_get(drv->owner)) {
-		err = 1;	/* being unloaded: unbinding drops every mapping */
 	} else {
+		switch (READ_ONCE(pdev->dev.links.status)) {
+		case DL_DEV_DRIVER_BOUND:
+			err = 0;
+			break;
+		case DL_DEV_UNBINDING:
+			err = -EBUSY;
+			break;
+		default:
+			err = 1;
+			break;
+		}
+	}
+	if (!err && !try_module_get(drv->owner))
+		err = 1;	/* being unloaded: unbinding drops every mapping */
+	if (!err) {
 		t->owner = drv->owner;
 		err = s2attr_live_target_fill(pdev, t);
 		if (err)
 			module_put(t->owner);
 	}
-	device_unlock(&pdev->dev);
+	mutex_unlock(&s2attr_bind_lock);
 	return err;
 }
 
@@ -587,7 +633,7 @@ int s2attr_live_apply_bdf(u32 bdf, struct s2attr_live_result *res)
 }
 
 /*
- * Every device: s2attr_live_apply() tells, under the device lock, which
+ * Every device: s2attr_live_apply() tells, under s2attr_bind_lock, which
  * are bound to vfio-pci (a driver read without it may be freed meanwhile).
  */
 int s2attr_live_apply_all(struct s2attr_live_result *res)

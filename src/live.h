@@ -16,16 +16,21 @@ struct s2attr_live_result {
 /* How this kernel applies a change to running guests, or NULL: it cannot. */
 const char *s2attr_live_mechanism(void);
 
-/* Find what the mechanism needs (at load); it is NULL if that failed. */
+/*
+ * Find what the mechanism needs and register for unbind notifications (at
+ * load); the mechanism is NULL if that failed.
+ */
 void s2attr_live_init(void);
 void s2attr_live_exit(void);
 
 /*
  * Make KVM drop every stage-2 entry of pdev's memory BARs, if it is bound
  * to a vfio-pci driver; the guests' next accesses fault and get the
- * attribute the published table gives. Takes the device lock: never call
- * it holding s2attr_devices_lock. Returns 0 (also when not bound to
- * vfio-pci: nothing to drop) or a negative errno, in res too.
+ * attribute the published table gives. Takes no device lock; never call
+ * it holding s2attr_devices_lock (bus notifiers wait for it under a
+ * device lock). Returns 0 (also when not bound to vfio-pci: nothing to
+ * drop), -EBUSY while the device is being unbound, or another negative
+ * errno, in res too.
  */
 int s2attr_live_apply(struct pci_dev *pdev, struct s2attr_live_result *res);
 
