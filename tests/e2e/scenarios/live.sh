@@ -8,11 +8,15 @@
 # it with the device listed as the opposite of stock, and reloads it with
 # default=device (a load reaches running guests too, and so does an
 # upgrade, which is an unload and a load). On the big BAR, 8 more
-# processes share the mapping (s2test --forks): an application handles
-# every process that maps the device. After each change, read back from stage 2, no leaf of the BAR
-# has another attribute than the new one; after every vCPU's next pass
-# every touched page has it; KVM_RUN never fails, no read-back differs,
-# and every page ends with its last sequence number. The small BAR's
+# processes share the mapping (s2test --forks), and a second VM in
+# s2test's process maps it too, its vCPUs storing to the same pages
+# (--second-vm): an application handles every process and every VM that
+# maps the device, and stage 2 is read back in both VMs. After each
+# change, read back from stage 2, no leaf of the BAR has another attribute
+# than the new one; after every vCPU's next pass every touched page has
+# it, and its leaf differs from the stock scenario's (which runs first)
+# in MemAttr only; KVM_RUN never fails, no read-back differs, and every
+# page ends with its last sequence number. The small BAR's
 # s2test never touches it through its own mapping (--no-host-touch): on
 # 5.10, KVM maps such a BAR when the memslot is made, and no host page
 # table entry exists for a change to find (s2test --expect-eager asserts
@@ -272,8 +276,10 @@ e2e_check "live: trace: unset $e2e_dev_small" $T unset "$e2e_dev_small"
 # exists is not asserted: /proc/self/pagemap skips PFN-mapped areas.)
 case $(uname -r) in 5.10.*) lv_eager=--expect-eager ;; *) lv_eager= ;; esac
 # shellcheck disable=SC2086 # lv_eager: no option or one word
-lv_run "live: small" "$e2e_dev_small" "${e2e_live_flips:-23}" 4 --no-host-touch $lv_eager
-lv_run "live: big, 9 processes" "$e2e_dev_big" 5 2 --forks=8
+lv_run "live: small" "$e2e_dev_small" "${e2e_live_flips:-23}" 4 --no-host-touch $lv_eager \
+	--same-leaves /tmp/stock-small.leaves
+lv_run "live: big, 9 processes, 2 VMs" "$e2e_dev_big" 5 2 --forks=8 --second-vm \
+	--same-leaves /tmp/stock-big.leaves
 lv_unbind "$e2e_dev_small" unbind
 lv_unbind "$e2e_dev_small" remove
 e2e_check "live: rmmod" rmmod kvm_s2attr

@@ -670,8 +670,12 @@ case $rb_hook in
 "kprobe kvm_pgtable_walk" | "kprobe _kvm_pgtable_walk") e2e_pass "robust: fail-closed: hook is $rb_hook" ;;
 *) e2e_fail "robust: fail-closed: hook" "got '$rb_hook', want kprobe on (_)kvm_pgtable_walk" ;;
 esac
-e2e_s2test "robust: fail-closed: kprobe, listed normal-nc, small" "$rb_small" --expect normal-nc
-e2e_s2test "robust: fail-closed: kprobe, listed device, big" "$rb_big" --expect device-ngnre
+# The kprobe's rewrite, like ftrace's (module scenario), changes MemAttr
+# only: the stock scenario, which runs first, saved the leaves.
+e2e_s2test "robust: fail-closed: kprobe, listed normal-nc, small" "$rb_small" --expect normal-nc \
+	--same-leaves /tmp/stock-small.leaves
+e2e_s2test "robust: fail-closed: kprobe, listed device, big" "$rb_big" --expect device-ngnre \
+	--levels "$(e2e_big_levels)" --same-leaves /tmp/stock-big.leaves
 tap_diag "  robust: kprobe rewrites: small $(cat $S/devices/"$rb_small"/rewrites) big $(cat $S/devices/"$rb_big"/rewrites)"
 e2e_check "robust: fail-closed: rmmod (kprobe)" rmmod kvm_s2attr
 e2e_check "robust: fail-closed: insmod hook=ftrace" insmod $KO hook=ftrace
