@@ -67,11 +67,12 @@ E2E = bash tests/e2e/run.sh --qemu $(E2E_QEMU) --jobs $(E2E_JOBS)
 
 # On every kernel in VHE and nVHE: the stock kernels' own behaviour, the
 # module's, its robustness, the status tool, its fail-closed checks,
-# changes reaching running guests, and VM starts and device resets while
-# changes are applied; then, in protected mode and with kvm-arm.mode=none (5.16+) and on a
+# changes reaching running guests, VM starts and device resets while
+# changes are applied, VMMs killed while changes are applied, rules by
+# device identity; then, in protected mode and with kvm-arm.mode=none (5.16+) and on a
 # machine without EL2 (all), that the module refuses to load.
 e2e:
-	$(E2E) --scenarios "stock module robust tool failclosed live resets"
+	$(E2E) --scenarios "stock module robust tool failclosed live resets exits ids"
 	$(E2E) --kernels "bullseye:noel2 bookworm:protected,none,noel2 \
 		trixie:protected,none,noel2 sid:protected,none,noel2" --scenarios refuse
 
@@ -121,7 +122,7 @@ bench-check:
 # scenario's small BAR flips 11 times there, not 23 (make e2e does 23):
 # the checkers need each way through the code once, and these kernels run
 # several times slower, which CI's 90 minutes cannot hold.
-DEBUG_SCENARIOS = stock module robust failclosed live resets
+DEBUG_SCENARIOS = stock module robust failclosed live resets exits
 debug-e2e:
 	$(E2E) --kernels "debug:vhe debug-612:nvhe" \
 		--scenarios "$(DEBUG_SCENARIOS)" --append "e2e_robust_conc_s=40 e2e_live_flips=11"

@@ -30,6 +30,7 @@
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
+#include <linux/timekeeping.h>
 
 #include "bar_table.h"
 #include "bdf.h"
@@ -63,6 +64,8 @@ struct s2attr_entry {
 struct s2attr_snapshot __rcu *s2attr_snapshot;
 enum s2attr_default s2attr_default_memattr;
 atomic64_t s2attr_default_rewrites;
+/* Rewrites of the BARs of devices a rule by identity decides. */
+atomic64_t s2attr_id_rewrites;
 
 static DEFINE_MUTEX(s2attr_entries_lock);
 static DEFINE_MUTEX(s2attr_devices_lock);
@@ -72,6 +75,9 @@ static u32 s2attr_nr_entries;
 static bool s2attr_table_stale;
 static int s2attr_table_stale_err;
 static struct kset *s2attr_devices_kset;
+/* Rules by identity, for unlisted devices bound to vfio-pci (ids=). */
+static struct s2attr_id_rule s2attr_id_rules[S2ATTR_MAX_ID_RULES];
+static u32 s2attr_nr_id_rules;
 
 /*
  * A listed address names a 16-bit PCI domain; a device in a wider one
@@ -126,6 +132,21 @@ static u32 s2attr_pdev_bars(struct pci_dev *pdev, struct s2attr_bar *bars)
 		nr++;
 	}
 	return nr;
+}
+
+/* The rule by identity that decides for pdev, or -1 if none matches. */
+static int s2attr_pdev_rule(struct pci_dev *pdev)
+{
+	struct s2attr_pci_id id = {
+		.vendor = pdev->vendor,
+		.device = pdev->device,
+		.subvendor = pdev->subsystem_vendor,
+		.subdevice = pdev->subsystem_device,
+		.class = pdev->class,
+	};
+
+	lockdep_assert_held(&s2attr_devices_lock);
+	return s2attr_id_best(s2attr_id_rules, s2attr_nr_id_rules, &id);
 }
 
 /* BARs only while bound to vfio-pci: nothing else maps them into guests. */
@@ -228,8 +249,9 @@ static void s2attr_report_dropped(const struct s2attr_range *r, u32 nr)
 
 /*
  * Rebuild and publish the snapshot: the BARs of listed devices (owners 1
- * and up) and of unlisted devices bound to vfio-pci (owner 0, for
- * default=device). On failure the previous snapshot stays published:
+ * and up), of unlisted devices bound to vfio-pci that a rule by identity
+ * decides (an owner each, after the listed ones), and of the other
+ * unlisted ones (owner 0, for default=device). On failure the previous snapshot stays published:
  * dropping it would give every listed device KVM's attribute, silently.
  * Health reports the failure until a rebuild succeeds.
  */
@@ -261,7 +283,8 @@ static int s2attr_publish(struct pci_dev *event_dev, bool event_gone)
 	}
 	snap = kzalloc(struct_size(snap, ranges,
 				   nr + nr_unlisted * PCI_STD_NUM_BARS) +
-		       (s2attr_nr_entries + 1) * sizeof(*snap->owners),
+		       (s2attr_nr_entries + 1 + nr_unlisted) *
+		       sizeof(*snap->owners),
 		       GFP_KERNEL);
 	if (!snap)
 		goto fail;
@@ -284,12 +307,21 @@ static int s2attr_publish(struct pci_dev *event_dev, bool event_gone)
 		owner++;
 	}
 	for (i = 0; i < nr_unlisted; i++) {
-		u32 n = s2attr_pdev_bars(unlisted[i], bars), j;
+		u32 n = s2attr_pdev_bars(unlisted[i], bars), j, o = 0, bdf = 0;
+		int rule = s2attr_pdev_rule(unlisted[i]);
 
+		if (rule >= 0) {
+			o = owner++;
+			s2attr_pdev_bdf(unlisted[i], &bdf);
+			snap->owners[o].listed = true;
+			snap->owners[o].bdf = bdf;
+			snap->owners[o].memattr = s2attr_id_rules[rule].memattr;
+			snap->owners[o].rewrites = &s2attr_id_rewrites;
+		}
 		for (j = 0; j < n; j++) {
 			snap->ranges[snap->nr].start = bars[j].start;
 			snap->ranges[snap->nr].end = bars[j].end;
-			snap->ranges[snap->nr].owner = 0;
+			snap->ranges[snap->nr].owner = o;
 			snap->ranges[snap->nr].bar = bars[j].index;
 			snap->nr++;
 		}
@@ -440,10 +472,12 @@ static ssize_t s2attr_live_result_emit(char *buf, const char *what,
  * Remember an application, as the device's last and as the last of all.
  * A kernel without a way to apply changes to running guests is not an
  * error here (status says so); a failure is, though the new table already
- * holds for new mappings: returned, and logged.
+ * holds for new mappings: returned, and logged. One to some unlisted
+ * devices (!listed && !all) that failed is a fault like one to every
+ * device, but its success does not end an earlier one's fault.
  */
 static int s2attr_record_apply(const char *what, u32 bdf, bool listed,
-			       const struct s2attr_live_result *res)
+			       bool all, const struct s2attr_live_result *res)
 {
 	bool failed = s2attr_apply_failed(res);
 	struct s2attr_entry *e;
@@ -462,7 +496,7 @@ static int s2attr_record_apply(const char *what, u32 bdf, bool listed,
 		s2attr_all_failed_res = *res;
 		strscpy(s2attr_all_failed_what, what,
 			sizeof(s2attr_all_failed_what));
-	} else {
+	} else if (all) {
 		s2attr_all_failed = false;
 		s2attr_all_ok_seq = s2attr_apply_seq;
 	}
@@ -484,7 +518,7 @@ static int s2attr_apply_device(u32 bdf)
 
 	s2attr_live_apply_bdf(bdf, &res);
 	s2attr_bdf_format(bdf, name);
-	return s2attr_record_apply(name, bdf, true, &res);
+	return s2attr_record_apply(name, bdf, true, false, &res);
 }
 
 int s2attr_apply_all(const char *what)
@@ -492,7 +526,176 @@ int s2attr_apply_all(const char *what)
 	struct s2attr_live_result res;
 
 	s2attr_live_apply_all(&res);
-	return s2attr_record_apply(what, 0, false, &res);
+	return s2attr_record_apply(what, 0, false, true, &res);
+}
+
+/* What decides for an unlisted device: its rule's attribute, or -1. */
+static int s2attr_pdev_id_memattr(struct pci_dev *pdev)
+{
+	int rule = s2attr_pdev_rule(pdev);
+
+	return rule < 0 ? -1 : s2attr_id_rules[rule].memattr;
+}
+
+/*
+ * Replace the rules by identity, publish, and apply to the running guests
+ * of the unlisted devices bound to vfio-pci whose attribute changed (all
+ * of them if an application to every device failed last): none if the
+ * rules are the same (configuration management writes them every run).
+ */
+static int s2attr_ids_set(const struct s2attr_id_rule *rules, u32 nr)
+{
+	struct s2attr_live_result res, one;
+	struct s2attr_id_rule *old;
+	struct pci_dev **devs = NULL;
+	u32 nr_old, n = 0, got = 0, i, applied = 0;
+	int *before = NULL, err = -ENOMEM;
+	bool retry;
+
+	old = kmemdup(s2attr_id_rules, sizeof(s2attr_id_rules), GFP_KERNEL);
+	if (!old)
+		return -ENOMEM;
+	mutex_lock(&s2attr_devices_lock);
+	n = s2attr_unlisted_vfio(NULL, false, NULL, 0);
+	if (n) {
+		devs = kcalloc(n, sizeof(*devs), GFP_KERNEL);
+		before = kcalloc(n, sizeof(*before), GFP_KERNEL);
+		if (!devs || !before)
+			goto unlock;
+		got = min(s2attr_unlisted_vfio(NULL, false, devs, n), n);
+	}
+	for (i = 0; i < got; i++)
+		before[i] = s2attr_pdev_id_memattr(devs[i]);
+	nr_old = s2attr_nr_id_rules;
+	memcpy(s2attr_id_rules, rules, nr * sizeof(*rules));
+	s2attr_nr_id_rules = nr;
+	err = s2attr_publish(NULL, false);
+	if (err) {
+		memcpy(s2attr_id_rules, old, sizeof(s2attr_id_rules));
+		s2attr_nr_id_rules = nr_old;
+		s2attr_publish(NULL, false);
+		goto unlock;
+	}
+	retry = s2attr_all_failed;
+	for (i = 0; i < got; i++) {
+		if (!retry && before[i] == s2attr_pdev_id_memattr(devs[i])) {
+			pci_dev_put(devs[i]);
+			devs[i] = NULL;
+		}
+	}
+unlock:
+	mutex_unlock(&s2attr_devices_lock);
+	memset(&res, 0, sizeof(res));
+	res.when = ktime_get_real_seconds();
+	for (i = 0; i < got; i++) {
+		if (!devs[i])
+			continue;
+		if (!err) {
+			s2attr_live_apply(devs[i], &one);
+			res.bars += one.bars;
+			res.mappings += one.mappings;
+			if (one.err && !res.err)
+				res.err = one.err;
+			applied++;
+		}
+		pci_dev_put(devs[i]);
+	}
+	kfree(devs);
+	kfree(before);
+	kfree(old);
+	if (err || !applied)
+		return err;
+	return s2attr_record_apply("ids", 0, false, false, &res);
+}
+
+ssize_t s2attr_ids_show(char *buf)
+{
+	char id[S2ATTR_ID_RULE_LEN];
+	ssize_t len = 0;
+	u32 i;
+
+	mutex_lock(&s2attr_devices_lock);
+	for (i = 0; i < s2attr_nr_id_rules; i++) {
+		s2attr_id_format(&s2attr_id_rules[i], id, sizeof(id));
+		len += sysfs_emit_at(buf, len, "%s=%s\n", id,
+				     s2attr_memattr_name(s2attr_id_rules[i].memattr));
+	}
+	mutex_unlock(&s2attr_devices_lock);
+	return len;
+}
+
+/* One rule a line, as ids shows them, or separated by commas. */
+int s2attr_ids_store(const char *buf, size_t count)
+{
+	struct s2attr_id_rule *rules;
+	char *text;
+	size_t i;
+	u32 nr;
+	int err;
+
+	text = kmemdup_nul(buf, count, GFP_KERNEL);
+	rules = kcalloc(S2ATTR_MAX_ID_RULES, sizeof(*rules), GFP_KERNEL);
+	err = -ENOMEM;
+	if (!text || !rules)
+		goto out;
+	for (i = 0; i + 1 < count; i++)
+		if (text[i] == '\n')
+			text[i] = ',';
+	err = s2attr_parse_ids(text, rules, S2ATTR_MAX_ID_RULES, &nr, NULL);
+	if (!err)
+		err = s2attr_ids_set(rules, nr);
+out:
+	kfree(rules);
+	kfree(text);
+	return err;
+}
+
+/*
+ * "<BDF> <vendor>:<device>:<subvendor>:<subdevice>/<class> <memattr>
+ * <by>" for every device bound to vfio-pci, by: "listed", "id=<rule>" or
+ * "default" (memattr "kernel": KVM's own). A page holds about 50 of them;
+ * then a last line says "truncated".
+ */
+ssize_t s2attr_bound_show(char *buf)
+{
+	char id[S2ATTR_ID_RULE_LEN] = "";
+	struct pci_dev *pdev = NULL;
+	struct s2attr_entry *e;
+	const char *memattr;
+	ssize_t len = 0;
+	bool vfio;
+	u32 bdf;
+	int rule;
+
+	mutex_lock(&s2attr_devices_lock);
+	for_each_pci_dev(pdev) {
+		s2attr_pdev_driver(pdev, &vfio);
+		if (!vfio)
+			continue;
+		if (len > PAGE_SIZE - 128) {
+			len += sysfs_emit_at(buf, len, "truncated\n");
+			pci_dev_put(pdev);	/* for_each_pci_dev's reference */
+			break;
+		}
+		e = s2attr_pdev_bdf(pdev, &bdf) ? s2attr_find(bdf) : NULL;
+		rule = e ? -1 : s2attr_pdev_rule(pdev);
+		if (e)
+			memattr = s2attr_memattr_name(e->memattr);
+		else if (rule >= 0)
+			memattr = s2attr_memattr_name(s2attr_id_rules[rule].memattr);
+		else
+			memattr = s2attr_default_name(READ_ONCE(s2attr_default_memattr));
+		if (rule >= 0)
+			s2attr_id_format(&s2attr_id_rules[rule], id, sizeof(id));
+		len += sysfs_emit_at(buf, len, "%s %04x:%04x:%04x:%04x/%06x %s %s%s\n",
+				     pci_name(pdev), pdev->vendor, pdev->device,
+				     pdev->subsystem_vendor, pdev->subsystem_device,
+				     pdev->class, memattr,
+				     e ? "listed" : rule >= 0 ? "id=" : "default",
+				     rule >= 0 ? id : "");
+	}
+	mutex_unlock(&s2attr_devices_lock);
+	return len;
 }
 
 /* Unchanged, and its last application did not fail: nothing to apply. */
@@ -815,10 +1018,16 @@ static void s2attr_devices_free(void)
 }
 
 int s2attr_devices_init(struct kobject *parent,
-			const struct s2attr_param_entry *entries, u32 nr)
+			const struct s2attr_param_entry *entries, u32 nr,
+			const struct s2attr_id_rule *rules, u32 nr_rules)
 {
 	u32 i;
 	int err;
+
+	/* No snapshot yet, no notifier: nothing reads them before the lock. */
+	memcpy(s2attr_id_rules, rules, nr_rules * sizeof(*rules));
+	s2attr_nr_id_rules = nr_rules;
+	atomic64_set(&s2attr_id_rewrites, 0);
 
 	s2attr_devices_kset = kset_create_and_add("devices", NULL, parent);
 	if (!s2attr_devices_kset)

@@ -7,16 +7,18 @@
 #include <linux/rcupdate.h>
 
 #include "bar_table.h"
+#include "idrules.h"
 #include "memattr.h"
 #include "params.h"
 
 /*
  * What the hook needs to know about the owner of a range: a listed device
- * and its attribute, or (owner 0) any unlisted device bound to vfio-pci,
- * which only default=device changes.
+ * or an unlisted one a rule by identity decides, and its attribute; or
+ * (owner 0) any other device bound to vfio-pci, which only default=device
+ * changes.
  */
 struct s2attr_owner {
-	bool listed;
+	bool listed;			/* listed, or decided by a rule */
 	u32 bdf;			/* listed: the device's */
 	enum s2attr_memattr memattr;
 	atomic64_t *rewrites;
@@ -37,9 +39,11 @@ struct s2attr_snapshot {
 extern struct s2attr_snapshot __rcu *s2attr_snapshot;
 extern enum s2attr_default s2attr_default_memattr;
 extern atomic64_t s2attr_default_rewrites;
+extern atomic64_t s2attr_id_rewrites;
 
 int s2attr_devices_init(struct kobject *parent,
-			const struct s2attr_param_entry *entries, u32 nr);
+			const struct s2attr_param_entry *entries, u32 nr,
+			const struct s2attr_id_rule *rules, u32 nr_rules);
 void s2attr_devices_exit(void);
 int s2attr_device_set(u32 bdf, enum s2attr_memattr memattr);
 int s2attr_device_remove(u32 bdf);
@@ -52,6 +56,15 @@ int s2attr_apply_all(const char *what);
 int s2attr_default_set(enum s2attr_default def);
 /* Append "<code>: <why>" lines for the table and failed applications. */
 ssize_t s2attr_devices_health(char *buf, ssize_t len);
+/*
+ * The rules by identity (sysfs ids): a store replaces them all, or, if the
+ * text is bad, none; it applies to the running guests of the devices
+ * whose attribute changed.
+ */
+ssize_t s2attr_ids_show(char *buf);
+int s2attr_ids_store(const char *buf, size_t count);
+/* "<BDF> <ids> <memattr> <by>" for every device bound to vfio-pci. */
+ssize_t s2attr_bound_show(char *buf);
 /* The last application: "never", or "<what> <result>" (sysfs). */
 ssize_t s2attr_last_apply_show(char *buf);
 

@@ -24,14 +24,16 @@
 #include "params.h"
 
 /*
- * devices= may list up to S2ATTR_MAX_DEVICES entries, far more than a
- * charp parameter's 1024 characters hold: keep a copy of any length.
+ * devices= may list up to S2ATTR_MAX_DEVICES entries and ids= up to
+ * S2ATTR_MAX_ID_RULES rules, far more than a charp parameter's 1024
+ * characters hold: keep a copy of any length (kp->arg: the char *).
  */
 static char *devices_param;
+static char *ids_param;
 
-static int s2attr_devices_param_set(const char *val,
-				    const struct kernel_param *kp)
+static int s2attr_long_param_set(const char *val, const struct kernel_param *kp)
 {
+	char **param = kp->arg;
 	char *copy;
 
 	if (!val)	/* "devices" without "=" */
@@ -39,30 +41,36 @@ static int s2attr_devices_param_set(const char *val,
 	copy = kstrdup(val, GFP_KERNEL);
 	if (!copy)
 		return -ENOMEM;
-	kfree(devices_param);
-	devices_param = copy;
+	kfree(*param);
+	*param = copy;
 	return 0;
 }
 
-static int s2attr_devices_param_get(char *buf, const struct kernel_param *kp)
+static int s2attr_long_param_get(char *buf, const struct kernel_param *kp)
 {
-	return scnprintf(buf, PAGE_SIZE, "%s\n", devices_param ?: "");
+	char **param = kp->arg;
+
+	return scnprintf(buf, PAGE_SIZE, "%s\n", *param ?: "");
 }
 
-static void s2attr_devices_param_free(void *arg)
+static void s2attr_long_param_free(void *arg)
 {
-	kfree(devices_param);
-	devices_param = NULL;
+	char **param = arg;
+
+	kfree(*param);
+	*param = NULL;
 }
 
-static const struct kernel_param_ops s2attr_devices_param_ops = {
-	.set = s2attr_devices_param_set,
-	.get = s2attr_devices_param_get,
-	.free = s2attr_devices_param_free,
+static const struct kernel_param_ops s2attr_long_param_ops = {
+	.set = s2attr_long_param_set,
+	.get = s2attr_long_param_get,
+	.free = s2attr_long_param_free,
 };
 
-module_param_cb(devices, &s2attr_devices_param_ops, NULL, 0444);
+module_param_cb(devices, &s2attr_long_param_ops, &devices_param, 0444);
 MODULE_PARM_DESC(devices, "Listed devices: <BDF>=device|normal-nc[,...]");
+module_param_cb(ids, &s2attr_long_param_ops, &ids_param, 0444);
+MODULE_PARM_DESC(ids, "Rules by identity, for unlisted devices: vendor:device[:subvendor:subdevice][/class]=device|normal-nc[,...] (IDs in hex or *)");
 
 static char *default_param = "kernel";
 module_param_named(default, default_param, charp, 0444);
@@ -118,6 +126,35 @@ static ssize_t default_store(struct kobject *kobj, struct kobj_attribute *attr,
 	if (!err)
 		err = s2attr_default_set(def);
 	return err ? err : count;
+}
+
+/* The rules by identity, one "<id>=<memattr>" a line; a write replaces them. */
+static ssize_t ids_show(struct kobject *kobj, struct kobj_attribute *attr,
+			char *buf)
+{
+	return s2attr_ids_show(buf);
+}
+
+static ssize_t ids_store(struct kobject *kobj, struct kobj_attribute *attr,
+			 const char *buf, size_t count)
+{
+	int err = s2attr_ids_store(buf, count);
+
+	return err < 0 ? err : count;
+}
+
+static ssize_t id_rewrites_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  (long long)atomic64_read(&s2attr_id_rewrites));
+}
+
+/* Every device bound to vfio-pci, its attribute, and what gave it. */
+static ssize_t bound_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	return s2attr_bound_show(buf);
 }
 
 static ssize_t default_rewrites_show(struct kobject *kobj,
@@ -197,6 +234,9 @@ static struct kobj_attribute s2attr_add_attr = __ATTR_WO(add);
 static struct kobj_attribute s2attr_remove_attr = __ATTR_WO(remove);
 static struct kobj_attribute s2attr_default_attr = __ATTR_RW_MODE(default, 0644);
 static struct kobj_attribute s2attr_default_rewrites_attr = __ATTR_RO(default_rewrites);
+static struct kobj_attribute s2attr_ids_attr = __ATTR_RW_MODE(ids, 0644);
+static struct kobj_attribute s2attr_id_rewrites_attr = __ATTR_RO(id_rewrites);
+static struct kobj_attribute s2attr_bound_attr = __ATTR_RO(bound);
 static struct kobj_attribute s2attr_hook_attr = __ATTR_RO(hook);
 static struct kobj_attribute s2attr_health_attr = __ATTR_RO(health);
 static struct kobj_attribute s2attr_kvm_mode_attr = __ATTR_RO(kvm_mode);
@@ -210,6 +250,9 @@ static struct attribute *s2attr_attrs[] = {
 	&s2attr_remove_attr.attr,
 	&s2attr_default_attr.attr,
 	&s2attr_default_rewrites_attr.attr,
+	&s2attr_ids_attr.attr,
+	&s2attr_id_rewrites_attr.attr,
+	&s2attr_bound_attr.attr,
 	&s2attr_hook_attr.attr,
 	&s2attr_health_attr.attr,
 	&s2attr_kvm_mode_attr.attr,
@@ -239,6 +282,26 @@ static void s2attr_kobj_remove(void)
 static int s2attr_refuse(int err, const char *what, const char *todo)
 {
 	pr_err("refusing to load: %s; %s\n", what, todo);
+	return err;
+}
+
+/* ids=, into *rules (kcalloc'd, the caller frees it, also on failure). */
+static int s2attr_parse_ids_param(struct s2attr_id_rule **rules, u32 *nr)
+{
+	size_t err_pos = 0;
+	int err;
+
+	*rules = kcalloc(S2ATTR_MAX_ID_RULES, sizeof(**rules), GFP_KERNEL);
+	if (!*rules)
+		return -ENOMEM;
+	err = s2attr_parse_ids(ids_param, *rules, S2ATTR_MAX_ID_RULES, nr,
+			       &err_pos);
+	if (err == -E2BIG)
+		pr_err("refusing to load: ids= has more than %d rules\n",
+		       S2ATTR_MAX_ID_RULES);
+	else if (err)
+		pr_err("refusing to load: ids= is malformed at \"%.40s\": expected vendor:device[:subvendor:subdevice][/class]=device|normal-nc[,...], IDs of 4 hex digits or *, a class of 4 or 6, each rule once\n",
+		       ids_param + err_pos);
 	return err;
 }
 
@@ -288,14 +351,18 @@ static int s2attr_parse_params(struct s2attr_param_entry **entries, u32 *nr,
 static int __init s2attr_init(void)
 {
 	struct s2attr_param_entry *entries;
+	struct s2attr_id_rule *rules;
 	enum s2attr_hook_kind kind;
+	u32 nr, nr_rules;
 	char why[192];
-	u32 nr;
 	int err;
 
 	err = s2attr_parse_params(&entries, &nr, &kind);
 	if (err)
 		return err;
+	err = s2attr_parse_ids_param(&rules, &nr_rules);
+	if (err)
+		goto free_entries;
 
 	/* DKMS does not build it there; a hand-made build must say why. */
 	err = -ENODEV;
@@ -338,7 +405,7 @@ static int __init s2attr_init(void)
 	s2attr_kobj = kobject_create_and_add("kvm_s2attr", kernel_kobj);
 	if (!s2attr_kobj)
 		goto live_exit;
-	err = s2attr_devices_init(s2attr_kobj, entries, nr);
+	err = s2attr_devices_init(s2attr_kobj, entries, nr, rules, nr_rules);
 	if (err)
 		goto put_kobj;
 
@@ -352,6 +419,7 @@ static int __init s2attr_init(void)
 	if (err)
 		goto stop_hook;
 	kfree(entries);
+	kfree(rules);
 	/*
 	 * Running guests keep the leaves they had (KVM's, after an unload):
 	 * drop them, as a change in sysfs does. A failure is a health fault,
@@ -360,11 +428,11 @@ static int __init s2attr_init(void)
 	if (s2attr_live_mechanism())
 		s2attr_apply_all("load");
 
-	pr_info("KVM %s, FWB %s, stock Normal-NC for vfio-pci %s; hooked %s by %s; %u device(s) listed, default %s\n",
+	pr_info("KVM %s, FWB %s, stock Normal-NC for vfio-pci %s; hooked %s by %s; %u device(s) listed, %u id rule(s), default %s\n",
 		s2attr_kvm_mode_name(s2attr_host.kvm_mode),
 		s2attr_host.fwb ? "yes" : "no",
 		s2attr_host.kernel_nc ? "yes" : "no",
-		s2attr_target.func, s2attr_hook_kind_name(), nr,
+		s2attr_target.func, s2attr_hook_kind_name(), nr, nr_rules,
 		s2attr_default_name(s2attr_default_memattr));
 	return 0;
 
@@ -378,6 +446,7 @@ live_exit:
 	s2attr_live_exit();
 free_entries:
 	kfree(entries);
+	kfree(rules);
 	return err;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Types and helpers shared by the pure-logic files (bdf.c, memattr.c,
- * bar_table.c, params.c), which build both into the module and into the
+ * bar_table.c, params.c, idrules.c), which build both into the module and into the
  * user-space unit tests (tests/unit). Only this header knows which.
  */
 #ifndef KVM_S2ATTR_TYPES_H
@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -130,6 +130,11 @@ printf '0\n' >"$S/devices/0000:0a:1f.7/rewrites"
 printf 'absent\n' >"$S/devices/0000:0a:1f.7/state"
 printf 'vfio-inode\n' >"$S/live"
 printf '0000:00:03.0 1700000000 bars=2 mappings=1 ok\n' >"$S/last_apply"
+printf '10de:2330=normal-nc\n15b3:1021:15b3:0041/0200=device\n' >"$S/ids"
+printf '12\n' >"$S/id_rewrites"
+printf '%s\n' "0000:00:03.0 1af4:1110:1af4:1100/050000 normal-nc listed" \
+	"0000:81:00.0 10de:2330:10de:16c1/030200 normal-nc id=10de:2330" \
+	"0000:82:00.0 8086:1572:8086:0000/020000 kernel default" >"$S/bound"
 printf '1700000000 bars=2 mappings=1 ok\n' >"$S/devices/0000:00:03.0/applied"
 
 mkdir -p "$M"
@@ -146,6 +151,10 @@ has "status: present device row" "^0000:00:03.0 +normal-nc +yes +vfio-pci +256 +
 has "status: absent device row" "^0000:0a:1f.7 +device +no +- +0 +never +-$" "$tmp/out"
 has "status: live" "live: +vfio-inode \(changes reach running guests" "$tmp/out"
 has "status: last application" "last application: +0000:00:03.0 1700000000 bars=2 mappings=1 ok$" "$tmp/out"
+has "status: id rules" "^  id rules: +2 \(12 mappings rewritten\)$" "$tmp/out"
+has "status: a rule" "^    15b3:1021:15b3:0041/0200=device$" "$tmp/out"
+has "status: bound, by a rule" "^0000:81:00.0 +10de:2330:10de:16c1/030200 +normal-nc +id=10de:2330$" "$tmp/out"
+has "status: bound, by default" "^0000:82:00.0 +8086:1572:8086:0000/020000 +kernel +default$" "$tmp/out"
 t "loaded: --json" 0 "${arm[@]}" -- status --json
 cp "$tmp/out" "$tmp/json"
 if awk -f "$here/json-check.awk" "$tmp/json" 2>"$tmp/err"; then ok "json: well-formed (json-check.awk)"; else nok "json: well-formed" "$(cat "$tmp/err")" "$(cat "$tmp/json")"; fi
@@ -161,6 +170,13 @@ assert d["healthy"] is True and d["faults"] == [], d
 assert d["live"] == "vfio-inode" and d["last_apply"] == "0000:00:03.0 1700000000 bars=2 mappings=1 ok", d
 assert d["version"] == "0.1.0" and d["srcversion"] == "0123456789ABCDEF0123456", d
 assert d["installed"] is None and d["reload_needed"] is False, d
+assert d["ids"] == [{"id": "10de:2330", "memattr": "normal-nc"},
+                    {"id": "15b3:1021:15b3:0041/0200", "memattr": "device"}], d
+assert d["id_rewrites"] == 12, d
+assert d["bound"] == [
+    {"bdf": "0000:00:03.0", "ids": "1af4:1110:1af4:1100/050000", "memattr": "normal-nc", "by": "listed"},
+    {"bdf": "0000:81:00.0", "ids": "10de:2330:10de:16c1/030200", "memattr": "normal-nc", "by": "id=10de:2330"},
+    {"bdf": "0000:82:00.0", "ids": "8086:1572:8086:0000/020000", "memattr": "kernel", "by": "default"}], d
 a, b = d["devices"]
 assert a == {"bdf": "0000:00:03.0", "memattr": "normal-nc", "present": True, "driver": "vfio-pci", "rewrites": 256,
              "overlap_bars": [], "bars": [{"bar": 0, "start": "0x10000000", "end": "0x100000ff"},
@@ -179,7 +195,8 @@ for re in '^kvm_s2attr_loaded 1$' '^kvm_s2attr_supported 1$' '^kvm_s2attr_device
 	'^kvm_s2attr_info\{kvm_mode="vhe",fwb="1",kernel_nc="0",hook="ftrace kvm_pgtable_walk",default="kernel"\} 1$' \
 	'^kvm_s2attr_live_supported 1$' '^kvm_s2attr_apply_failed\{bdf="0000:00:03.0"\} 0$' \
 	'^kvm_s2attr_build_info\{version="0.1.0",srcversion="0123456789ABCDEF0123456"\} 1$' \
-	'^kvm_s2attr_reload_needed 0$' \
+	'^kvm_s2attr_reload_needed 0$' '^kvm_s2attr_id_rules 2$' '^kvm_s2attr_id_rewrites_total 12$' \
+	'^kvm_s2attr_bound_device\{bdf="0000:81:00.0",ids="10de:2330:10de:16c1/030200",memattr="normal-nc",by="id=10de:2330"\} 1$' \
 	'^# HELP kvm_s2attr_fault .*hook-not-armed, layout-mismatch, apply-failed, table-stale' \
 	'^# TYPE kvm_s2attr_rewrites_total counter$'; do
 	has "prometheus: $re" "$re" "$tmp/out"
@@ -190,6 +207,21 @@ if grep -vqE '^(# (HELP|TYPE) .*|[a-z0-9_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*
 else
 	ok "prometheus: every line well-formed"
 fi
+# ids: print the rules; replace them from a file (comments and blank
+# lines left out); a file that cannot be read changes nothing.
+t "ids: print" 0 "${arm[@]}" -- ids
+has "ids: printed" "^15b3:1021:15b3:0041/0200=device$" "$tmp/out"
+cp "$S/ids" "$tmp/ids.saved"
+printf '# the fleet policy\n\n10de:2330=device  # GPUs\n  *:*/0300=normal-nc\n' >"$tmp/policy"
+t "ids: from a file" 0 "${arm[@]}" -- ids "$tmp/policy"
+if [ "$(cat "$S/ids")" = "$(printf '10de:2330=device\n*:*/0300=normal-nc')" ]; then
+	ok "ids: the module got one rule a line"
+else
+	nok "ids: the module got one rule a line" "$(cat "$S/ids")"
+fi
+t "ids: an unreadable file" 1 "${arm[@]}" -- ids "$tmp/nosuchfile"
+t "ids: two files" 2 "${arm[@]}" -- ids "$tmp/policy" "$tmp/policy"
+cp "$tmp/ids.saved" "$S/ids"
 # A BAR left out because it overlaps another device's: an error.
 cp "$S/devices/0000:00:03.0/state" "$tmp/state"
 printf 'present vfio-pci overlap-bar0=0x10000000-0x10000fff bar2=0x8000000000-0x80000fffff\n' >"$S/devices/0000:00:03.0/state"

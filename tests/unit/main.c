@@ -16,6 +16,7 @@ static const struct {
 	{ "memattr", test_memattr },
 	{ "bar_table", test_bar_table },
 	{ "params", test_params },
+	{ "idrules", test_idrules },
 };
 
 int main(void)

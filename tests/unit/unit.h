@@ -208,5 +208,6 @@ void test_bdf(void);
 void test_memattr(void);
 void test_bar_table(void);
 void test_params(void);
+void test_idrules(void);
 
 #endif /* KVM_S2ATTR_UNIT_H */
