@@ -406,7 +406,7 @@ log_is() {
 install_module "$R" 0.2.0 FEDCBA9876543210FEDCBA9
 t "reload: takes no arguments" 2 "${rl[@]}" -- reload now
 log_is "reload with an argument: runs nothing"
-good_opts='options kvm_s2attr devices="0000:00:03.0=normal-nc,0A:1F.7=device" default=device hook=auto
+good_opts='options kvm_s2attr devices="0000:00:03.0=normal-nc,0A:1F.7=device" default=device hook=auto ids=10de:2330=normal-nc,*:*/0300=device,10de:2330:10de:16c1=device
 options kvm_s2attr default=kernel
 softdep vfio_pci pre: kvm_s2attr'
 t "reload after an upgrade" 0 "${rl[@]}" FAKE_RMMOD_SLEEP=0.2 FAKE_MODPROBE_SLEEP=0.3 FAKE_MODPROBE_C="$good_opts" -- reload
@@ -438,7 +438,8 @@ log_is "reload, not loaded: runs nothing"
 mv "$S.out" "$S" && mv "$M.out" "$M"
 # Options the module would refuse: nothing unloaded.
 for bad in 'devices=0000:00:03.0=cacheable' 'devices=00:03.0=device,0000:00:03.0=normal-nc' \
-	'default=maybe' 'hook=jprobe' 'devices=00:20.0=device'; do
+	'default=maybe' 'hook=jprobe' 'devices=00:20.0=device' 'ids=10de=device' \
+	'ids=10de:2330=device,10DE:2330:*:*=normal-nc' 'ids=10de:2330/03=device'; do
 	t "reload, modprobe.d has options kvm_s2attr $bad" 1 "${rl[@]}" FAKE_MODPROBE_C="options kvm_s2attr $bad" -- reload
 	has "reload, $bad: says the module would refuse it" "reload: the module would refuse the options in modprobe.d \(.*\), and stay unloaded: nothing done" "$tmp/err"
 	log_is "reload, $bad: runs nothing"
