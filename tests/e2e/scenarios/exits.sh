@@ -64,6 +64,13 @@ while [ $ex_i -lt "$ex_n" ]; do
 	kill -9 $ex_pid 2>/dev/null
 	wait $ex_pid
 	ex_rc=$?
+	# Its 8 forks die with it (PR_SET_PDEATHSIG), a moment later; until
+	# then they hold the vfio group, which the next run must open.
+	ex_t=0
+	while pidof s2test >/dev/null && [ $ex_t -lt $((100 * E2E_SLOW)) ]; do
+		sleep 0.1
+		ex_t=$((ex_t + 1))
+	done
 	if [ $ex_rc = 137 ] && grep -q '^ok .*live: all 2 vCPUs completed a first pass' $R/s2.$ex_i; then
 		ex_killed=$((ex_killed + 1))
 	else
