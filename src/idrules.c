@@ -13,6 +13,7 @@
  * both match a device if they are the same rule, which is refused.
  */
 #include "idrules.h"
+#include "params.h"
 
 /* Exactly len hex digits. */
 static int s2attr_hex(const char *s, size_t len, u32 *v)
@@ -107,66 +108,31 @@ static bool s2attr_id_same(const struct s2attr_id_rule *a,
 	       a->subdevice == b->subdevice && a->class == b->class;
 }
 
-/* "<ID>=<memattr>", with no newline anywhere in it. */
-static int s2attr_id_item(const char *item, size_t len,
-			  struct s2attr_id_rule *r)
+/* "<ID>=<memattr>" (s2attr_parse_list() has checked: no newline in it). */
+static int s2attr_id_item(const char *item, size_t len, void *e)
 {
-	const char *eq;
+	struct s2attr_id_rule *r = e;
+	const char *eq = memchr(item, '=', len);
 
-	if (!len || memchr(item, '\n', len))
-		return -EINVAL;
-	eq = memchr(item, '=', len);
 	if (!eq || s2attr_id_parse(item, eq - item, r))
 		return -EINVAL;
 	return s2attr_memattr_parse(eq + 1, len - (eq + 1 - item), &r->memattr);
 }
 
+static bool s2attr_id_same_rule(const void *a, const void *b)
+{
+	return s2attr_id_same(a, b);
+}
+
 /*
- * ids=<rule>[,<rule>...], optionally followed by one newline; an empty or
- * NULL string means no rules. A rule's ID may appear only once. On error,
- * *err_pos is the byte offset in buf of the rule at fault; *nr and out are
- * then unspecified.
+ * ids=<rule>[,<rule>...] (s2attr_parse_list()): a rule's ID may appear
+ * only once.
  */
 int s2attr_parse_ids(const char *buf, struct s2attr_id_rule *out, u32 max,
 		     u32 *nr, size_t *err_pos)
 {
-	size_t len = buf ? strlen(buf) : 0, pos = 0;
-	u32 n = 0, i;
-	int ret;
-
-	if (len && buf[len - 1] == '\n')
-		len--;
-	while (len) {
-		const char *item = buf + pos;
-		const char *comma = memchr(item, ',', len - pos);
-		size_t ilen = comma ? (size_t)(comma - item) : len - pos;
-
-		if (n >= max) {
-			ret = -E2BIG;
-			goto err;
-		}
-		ret = s2attr_id_item(item, ilen, &out[n]);
-		if (ret)
-			goto err;
-		for (i = 0; i < n; i++) {
-			if (s2attr_id_same(&out[i], &out[n])) {
-				ret = -EINVAL;
-				goto err;
-			}
-		}
-		n++;
-		if (!comma)
-			break;
-		/* After a trailing comma this leaves an empty, bad item. */
-		pos += ilen + 1;
-	}
-	*nr = n;
-	return 0;
-
-err:
-	if (err_pos)
-		*err_pos = pos;
-	return ret;
+	return s2attr_parse_list(buf, out, sizeof(*out), max, nr, err_pos,
+				 s2attr_id_item, s2attr_id_same_rule);
 }
 
 bool s2attr_id_matches(const struct s2attr_id_rule *r,
