@@ -196,6 +196,28 @@ e2e_kernel_trouble() {
 	grep -E -f /e2e/kernel-trouble.ere "$1" | head -n 5 | grep .
 }
 
+# e2e_writer STOP COUNT VALUE>FILE...: write each VALUE to its FILE (under
+# /sys/kernel/kvm_s2attr), in turn, over and over until the file STOP
+# exists (for the scenarios' writers racing guests and one another); then
+# "<written> <refused>" to the file COUNT. Refusals' messages go to stderr.
+e2e_writer() {
+	ew_stop=$1
+	ew_count=$2
+	shift 2
+	ew_ok=0
+	ew_err=0
+	while [ ! -e "$ew_stop" ]; do
+		for ew_w in "$@"; do
+			if echo "${ew_w%>*}" >"/sys/kernel/kvm_s2attr/${ew_w##*>}"; then
+				ew_ok=$((ew_ok + 1))
+			else
+				ew_err=$((ew_err + 1))
+			fi
+		done
+	done
+	echo "$ew_ok $ew_err" >"$ew_count"
+}
+
 # e2e_expect_eq NAME GOT WANT: one test, ok if GOT is WANT.
 e2e_expect_eq() {
 	if [ "$2" = "$3" ]; then

@@ -21,26 +21,9 @@ mkdir -p $R
 
 e2e_check "exits: insmod devices=$ex_dev=normal-nc" insmod $KO "devices=$ex_dev=normal-nc"
 
-# ex_writer: flip the device's attribute and the default until $R/stop
-# appears; "ok refused" to $R/writer.count, refusals to $R/writer.err.
-ex_writer() {
-	ex_ok=0
-	ex_err=0
-	while [ ! -e $R/stop ]; do
-		for ex_w in "device>devices/$ex_dev/memattr" "device>default" \
-			"normal-nc>devices/$ex_dev/memattr" "kernel>default"; do
-			if echo "${ex_w%>*}" >"$S/${ex_w#*>}" 2>>$R/writer.err; then
-				ex_ok=$((ex_ok + 1))
-			else
-				ex_err=$((ex_err + 1))
-			fi
-		done
-	done
-	echo "$ex_ok $ex_err" >$R/writer.count
-}
-
 rm -f $R/stop
-ex_writer &
+e2e_writer $R/stop $R/writer.count "device>devices/$ex_dev/memattr" "device>default" \
+	"normal-nc>devices/$ex_dev/memattr" "kernel>default" 2>$R/writer.err &
 ex_wp=$!
 ex_i=0
 ex_killed=0

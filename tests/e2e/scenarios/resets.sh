@@ -32,27 +32,11 @@ e2e_s2test "resets: no module, a VM on $rs_dev and $rs_resets resets" "$rs_dev" 
 	--expect kernel-default --resets $rs_resets
 e2e_check "resets: insmod devices=$rs_dev=normal-nc" insmod $KO "devices=$rs_dev=normal-nc"
 
-# rs_writer TAG FILE A B: write A, then B, to FILE until $R/stop appears;
-# "ok refused" to $R/TAG.count, refusals' messages to $R/TAG.err.
-rs_writer() {
-	rs_ok=0
-	rs_err=0
-	while [ ! -e $R/stop ]; do
-		for rs_v in "$3" "$4"; do
-			if echo "$rs_v" >"$S/$2" 2>>"$R/$1.err"; then
-				rs_ok=$((rs_ok + 1))
-			else
-				rs_err=$((rs_err + 1))
-			fi
-		done
-	done
-	echo "$rs_ok $rs_err" >"$R/$1.count"
-}
-
 rm -f $R/stop
-rs_writer attr "devices/$rs_dev/memattr" device normal-nc &
+e2e_writer $R/stop $R/attr.count "device>devices/$rs_dev/memattr" \
+	"normal-nc>devices/$rs_dev/memattr" 2>$R/attr.err &
 rs_p1=$!
-rs_writer default default device kernel &
+e2e_writer $R/stop $R/default.count "device>default" "kernel>default" 2>$R/default.err &
 rs_p2=$!
 read -r rs_t0 _ </proc/uptime
 rs_end=$(awk -v t="$rs_t0" -v s="$rs_secs" 'BEGIN { printf "%d", t + s }')

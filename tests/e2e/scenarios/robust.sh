@@ -574,23 +574,13 @@ rb_dmesg_clean "robust: reload: dmesg has no kernel warning, bug or stack dump"
 
 # ------------------------------------------------ d. concurrency ---------
 
-rb_writer() {	# TAG: flips entries, attributes and the default
-	rb_ok=0
-	rb_err=0
-	while [ ! -e $R/stop ]; do
-		for rb_cmd in "$rb_small normal-nc>add" "device>devices/$rb_small/memattr" \
-			"$rb_big normal-nc>add" "$rb_small>remove" "device>default" \
-			"normal-nc>devices/$rb_big/memattr" "$rb_small device>add" \
-			"$rb_big>remove" "kernel>default" "0000:00:1f.7 device>add" \
-			"0000:00:1f.7>remove" "$rb_big device>add"; do
-			if echo "${rb_cmd%>*}" >"$S/${rb_cmd##*>}"; then
-				rb_ok=$((rb_ok + 1))
-			else
-				rb_err=$((rb_err + 1))
-			fi
-		done
-	done
-	echo "$rb_ok $rb_err" >"$R/$1.count"
+# rb_writer TAG: flips entries, attributes and the default (e2e_writer).
+rb_writer() {
+	e2e_writer $R/stop "$R/$1.count" "$rb_small normal-nc>add" \
+		"device>devices/$rb_small/memattr" "$rb_big normal-nc>add" \
+		"$rb_small>remove" "device>default" "normal-nc>devices/$rb_big/memattr" \
+		"$rb_small device>add" "$rb_big>remove" "kernel>default" \
+		"0000:00:1f.7 device>add" "0000:00:1f.7>remove" "$rb_big device>add"
 }
 e2e_check "robust: concurrency: insmod devices=$rb_small=normal-nc" \
 	insmod $KO "devices=$rb_small=normal-nc"
