@@ -251,9 +251,10 @@ static void s2attr_report_dropped(const struct s2attr_range *r, u32 nr)
  * Rebuild and publish the snapshot: the BARs of listed devices (owners 1
  * and up), of unlisted devices bound to vfio-pci that a rule by identity
  * decides (an owner each, after the listed ones), and of the other
- * unlisted ones (owner 0, for default=device). On failure the previous snapshot stays published:
- * dropping it would give every listed device KVM's attribute, silently.
- * Health reports the failure until a rebuild succeeds.
+ * unlisted ones (owner 0, for default=device). On failure the previous
+ * snapshot stays published: dropping it would give every listed device
+ * KVM's attribute, silently. Health reports the failure until a rebuild
+ * succeeds.
  */
 static int s2attr_publish(struct pci_dev *event_dev, bool event_gone)
 {
