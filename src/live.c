@@ -14,10 +14,11 @@
  *
  * Order: the caller has published the new table and dropped the module's
  * locks (the PCI bus notifier runs under the device lock and takes
- * s2attr_devices_lock: an application must not make it wait). Every leaf installed before the invalidation is
- * dropped by it; a fault racing with it is retried by KVM
- * (mmu_invalidate_retry) and reads the new table. Invalidating first and
- * publishing after would let such a fault keep the old attribute.
+ * s2attr_devices_lock: an application must not make it wait). Every leaf
+ * installed before the invalidation is dropped by it; a fault racing with
+ * it is retried by KVM (mmu_invalidate_retry) and reads the new table.
+ * Invalidating first and publishing after would let such a fault keep the
+ * old attribute.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
