@@ -36,7 +36,7 @@ static int s2attr_long_param_set(const char *val, const struct kernel_param *kp)
 	char **param = kp->arg;
 	char *copy;
 
-	if (!val)	/* "devices" without "=" */
+	if (!val)	/* "devices" or "ids" without "=" */
 		return -EINVAL;
 	copy = kstrdup(val, GFP_KERNEL);
 	if (!copy)
