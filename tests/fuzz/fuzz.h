@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "s2attr_types.h"
+#include "memattr.h"
 
 #define FUZZ_ASSERT(cond, ...) do {					\
 	if (!(cond)) {							\
@@ -92,6 +93,56 @@ static inline int fuzz_ref_bdf(const char *s, size_t len, u32 *bdf)
 		return 0;
 	}
 	return -1;
+}
+
+/* The documented attribute words; -1 for anything else. */
+static inline int fuzz_ref_memattr(const char *s, size_t len)
+{
+	if (len == 6 && !memcmp(s, "device", 6))
+		return S2ATTR_MEMATTR_DEVICE;
+	if (len == 9 && !memcmp(s, "normal-nc", 9))
+		return S2ATTR_MEMATTR_NORMAL_NC;
+	return -1;
+}
+
+/*
+ * The documented list grammar "devices=" and "ids=" share, checked in the
+ * documented order: items separated by commas, at most one trailing
+ * newline, empty for none; an empty item or one with a newline is bad;
+ * item() reads one into the n-th element of out (size bytes each), 0 or
+ * -1; same() refuses an element equal to one before it. *err_pos: where
+ * the item at fault starts.
+ */
+static inline int fuzz_ref_list(const char *buf, void *out, size_t size, u32 max,
+				u32 *nr, size_t *err_pos,
+				int (*item)(const char *s, size_t len, void *e),
+				bool (*same)(const void *a, const void *b))
+{
+	size_t len = strlen(buf), pos = 0;
+	u32 n = 0, i;
+
+	if (len && buf[len - 1] == '\n')
+		len--;
+	while (len) {
+		const char *it = buf + pos, *comma = memchr(it, ',', len - pos);
+		size_t ilen = comma ? (size_t)(comma - it) : len - pos;
+		void *e = (char *)out + n * size;
+
+		*err_pos = pos;
+		if (n >= max)
+			return -E2BIG;
+		if (!ilen || memchr(it, '\n', ilen) || item(it, ilen, e))
+			return -EINVAL;
+		for (i = 0; i < n; i++)
+			if (same((char *)out + i * size, e))
+				return -EINVAL;
+		n++;
+		if (!comma)
+			break;
+		pos += ilen + 1;
+	}
+	*nr = n;
+	return 0;
 }
 
 #endif /* KVM_S2ATTR_FUZZ_H */

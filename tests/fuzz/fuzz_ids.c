@@ -32,25 +32,23 @@ static int ref_field(const char *s, size_t len, u16 *v)
 }
 
 /* "ID=memattr" as the ABI document writes it. */
-static int ref_rule(const char *s, size_t len, struct s2attr_id_rule *r)
+static int ref_rule(const char *s, size_t len, void *out)
 {
+	struct s2attr_id_rule *r = out;
 	static const u8 bits[] = { S2ATTR_ID_VENDOR, S2ATTR_ID_DEVICE,
 				   S2ATTR_ID_SUBVENDOR, S2ATTR_ID_SUBDEVICE };
 	u16 *f[] = { &r->vendor, &r->device, &r->subvendor, &r->subdevice };
 	const char *eq = memchr(s, '=', len), *p, *end, *slash;
-	size_t alen, i;
+	size_t i;
 	int n = 0, k;
 
 	memset(r, 0, sizeof(*r));
 	if (!eq)
 		return -1;
-	alen = len - (eq + 1 - s);
-	if (alen == 6 && !memcmp(eq + 1, "device", 6))
-		r->memattr = S2ATTR_MEMATTR_DEVICE;
-	else if (alen == 9 && !memcmp(eq + 1, "normal-nc", 9))
-		r->memattr = S2ATTR_MEMATTR_NORMAL_NC;
-	else
+	k = fuzz_ref_memattr(eq + 1, len - (eq + 1 - s));
+	if (k < 0)
 		return -1;
+	r->memattr = k;
 	slash = memchr(s, '/', eq - s);
 	end = slash ? slash : eq;
 	for (p = s; ; n++) {
@@ -90,41 +88,21 @@ static int ref_rule(const char *s, size_t len, struct s2attr_id_rule *r)
 	return 0;
 }
 
-static bool same_rule(const struct s2attr_id_rule *a, const struct s2attr_id_rule *b)
+static bool same_rule(const void *pa, const void *pb)
 {
+	const struct s2attr_id_rule *a = pa, *b = pb;
+
 	return a->given == b->given && a->vendor == b->vendor && a->device == b->device &&
 	       a->subvendor == b->subvendor && a->subdevice == b->subdevice &&
 	       a->class == b->class;
 }
 
-/* The documented list: rules separated by commas, one trailing newline. */
+/* The documented "ids=" grammar. */
 static int ref_ids(const char *buf, struct s2attr_id_rule *out, u32 max, u32 *nr,
 		   size_t *err_pos)
 {
-	size_t len = strlen(buf), pos = 0;
-	u32 n = 0, i;
-
-	if (len && buf[len - 1] == '\n')
-		len--;
-	while (len) {
-		const char *item = buf + pos, *comma = memchr(item, ',', len - pos);
-		size_t ilen = comma ? (size_t)(comma - item) : len - pos;
-
-		*err_pos = pos;
-		if (n >= max)
-			return -E2BIG;
-		if (!ilen || memchr(item, '\n', ilen) || ref_rule(item, ilen, &out[n]))
-			return -EINVAL;
-		for (i = 0; i < n; i++)
-			if (same_rule(&out[i], &out[n]))
-				return -EINVAL;
-		n++;
-		if (!comma)
-			break;
-		pos += ilen + 1;
-	}
-	*nr = n;
-	return 0;
+	return fuzz_ref_list(buf, out, sizeof(*out), max, nr, err_pos, ref_rule,
+			     same_rule);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -18,56 +18,35 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int ref_memattr(const char *s, size_t len)
+/* "<BDF>=<memattr>" as the ABI document writes it. */
+static int ref_device(const char *item, size_t ilen, void *out)
 {
-	if (len == 6 && !memcmp(s, "device", 6))
-		return S2ATTR_MEMATTR_DEVICE;
-	if (len == 9 && !memcmp(s, "normal-nc", 9))
-		return S2ATTR_MEMATTR_NORMAL_NC;
-	return -1;
-}
-
-/* The documented "devices=" grammar, checked in the documented order. */
-static __attribute__((unused)) int ref_devices(const char *buf, u32 max, struct s2attr_param_entry *out,
-		       u32 *nr, size_t *err_pos)
-{
-	size_t len = strlen(buf), pos = 0, ilen;
-	const char *item, *comma, *eq;
-	u32 n = 0, i;
+	struct s2attr_param_entry *e = out;
+	const char *eq = memchr(item, '=', ilen);
 	int m;
 
-	if (len && buf[len - 1] == '\n')
-		len--;
-	if (!len) {
-		*nr = 0;
-		return 0;
-	}
-	for (;;) {
-		item = buf + pos;
-		comma = memchr(item, ',', len - pos);
-		ilen = comma ? (size_t)(comma - item) : len - pos;
-		*err_pos = pos;
-		if (n >= max)
-			return -E2BIG;
-		if (!ilen || memchr(item, '\n', ilen))
-			return -EINVAL;
-		eq = memchr(item, '=', ilen);
-		if (!eq || fuzz_ref_bdf(item, eq - item, &out[n].bdf))
-			return -EINVAL;
-		m = ref_memattr(eq + 1, ilen - (eq + 1 - item));
-		if (m < 0)
-			return -EINVAL;
-		out[n].memattr = m;
-		for (i = 0; i < n; i++)
-			if (out[i].bdf == out[n].bdf)
-				return -EINVAL;
-		n++;
-		if (!comma)
-			break;
-		pos += ilen + 1;
-	}
-	*nr = n;
+	if (!eq || fuzz_ref_bdf(item, eq - item, &e->bdf))
+		return -1;
+	m = fuzz_ref_memattr(eq + 1, ilen - (eq + 1 - item));
+	if (m < 0)
+		return -1;
+	e->memattr = m;
 	return 0;
+}
+
+static bool ref_same_device(const void *a, const void *b)
+{
+	return ((const struct s2attr_param_entry *)a)->bdf ==
+	       ((const struct s2attr_param_entry *)b)->bdf;
+}
+
+/* The documented "devices=" grammar. */
+static __attribute__((unused)) int ref_devices(const char *buf, u32 max,
+					       struct s2attr_param_entry *out,
+					       u32 *nr, size_t *err_pos)
+{
+	return fuzz_ref_list(buf, out, sizeof(*out), max, nr, err_pos, ref_device,
+			     ref_same_device);
 }
 
 static __attribute__((unused)) size_t respell(const struct s2attr_param_entry *e, u32 nr, char *s)
@@ -155,7 +134,7 @@ static void check_add(const uint8_t *data, size_t size)
 	ok = len && !memchr(buf, '\n', len) && sp;
 	if (ok) {
 		splen = sp - buf;
-		rm = ref_memattr(sp + 1, len - splen - 1);
+		rm = fuzz_ref_memattr(sp + 1, len - splen - 1);
 		ok = !fuzz_ref_bdf(buf, splen, &rbdf) && rm >= 0;
 	}
 	FUZZ_ASSERT(rc == 0 || rc == -EINVAL, "add rc %d", rc);
