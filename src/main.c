@@ -27,6 +27,9 @@
  * devices= may list up to S2ATTR_MAX_DEVICES entries and ids= up to
  * S2ATTR_MAX_ID_RULES rules, far more than a charp parameter's 1024
  * characters hold: keep a copy of any length (kp->arg: the char *).
+ * Given more than once (one rule per "options" line in modprobe.d, or
+ * modprobe.d and the kernel command line), the lists are joined in order,
+ * so that none is silently lost; the parser then refuses repeats.
  */
 static char *devices_param;
 static char *ids_param;
@@ -38,7 +41,12 @@ static int s2attr_long_param_set(const char *val, const struct kernel_param *kp)
 
 	if (!val)	/* "devices" or "ids" without "=" */
 		return -EINVAL;
-	copy = kstrdup(val, GFP_KERNEL);
+	if (!*val && *param)
+		return 0;
+	if (*param && **param)
+		copy = kasprintf(GFP_KERNEL, "%s,%s", *param, val);
+	else
+		copy = kstrdup(val, GFP_KERNEL);
 	if (!copy)
 		return -ENOMEM;
 	kfree(*param);
