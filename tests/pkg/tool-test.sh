@@ -319,6 +319,167 @@ t "set, write failed, an older application failed: exit 1" 1 "${arm[@]}" -- set 
 has "set, write failed, older application: not blamed" "writing .*/add failed" "$tmp/err"
 rm "$S/add" && : >"$S/add"
 
+# ------------------------------------------------------------ policy file --
+# apply/diff and --persist against the fake sysfs: parsing, drift, what is
+# refused (nothing written), and the file --persist rewrites. A real
+# application is exercised in the QEMU guest (tests/e2e/scenarios/policy.sh).
+PR=$tmp/policyroot
+PF=$PR/etc/modprobe.d/kvm-s2attr.conf
+mkdir -p "$PR/etc/modprobe.d" "$PR/proc"
+: >"$PR/proc/cmdline"
+pol=("${arm[@]}" KVM_S2ATTR_CONF_ROOT="$PR")
+# The fake module: default kernel, 00:03.0 normal-nc, 0a:1f.7 device, two
+# rules (set up above); the writes apply and diff would make go to these.
+printf 'kernel\n' >"$S/default"
+printf 'normal-nc\n' >"$S/devices/0000:00:03.0/memattr"
+printf 'device\n' >"$S/devices/0000:0a:1f.7/memattr"
+printf '10de:2330=normal-nc\n15b3:1021:15b3:0041/0200=device\n' >"$S/ids"
+: >"$S/add"; : >"$S/remove"
+sysfs_sum() { cat "$S/add" "$S/remove" "$S/default" "$S/ids" | md5sum; }
+untouched() {
+	if [ "$(sysfs_sum)" = "$sum0" ]; then ok "$1: nothing written to the module"; else nok "$1: nothing written to the module" "add: $(cat "$S/add")" "remove: $(cat "$S/remove")" "default: $(cat "$S/default")" "ids: $(cat "$S/ids")"; fi
+}
+sum0=$(sysfs_sum)
+# The same policy as the module runs, spelt otherwise: short BDFs, upper
+# case, ":*:*", one rule a line and a continued line, other modules' lines.
+cat >"$PF" <<'EOT'
+# fleet policy
+options kvm_s2attr devices=00:03.0=normal-nc
+softdep vfio_pci pre: kvm_s2attr
+options kvm-s2attr devices=0A:1F.7=device default=kernel
+options kvm_s2attr ids=15B3:1021:15b3:0041/0200=device \
+	ids=10de:2330:*:*=normal-nc
+options vfio_pci ids=10de:2330
+EOT
+cp "$PF" "$tmp/policy.same"
+t "diff, file matches the module" 0 "${pol[@]}" -- diff
+if [ ! -s "$tmp/out" ]; then ok "diff, no drift: prints nothing"; else nok "diff, no drift: prints nothing" "$(cat "$tmp/out")"; fi
+t "apply, file matches the module" 0 "${pol[@]}" -- apply
+has "apply, no drift: says nothing changed" "^kvm_s2attr: the running module matches /etc/modprobe.d/kvm-s2attr.conf: nothing changed$" "$tmp/out"
+untouched "apply with no drift"
+t "diff FILE, same policy elsewhere" 0 "${pol[@]}" -- diff "$tmp/policy.same"
+# Drift: default, a rule's attribute, a device no longer listed.
+printf 'options kvm_s2attr devices=00:03.0=normal-nc default=device\noptions kvm_s2attr ids=10de:2330=device,15b3:1021:15b3:0041/0200=device\n' >"$PF"
+t "diff, drift" 1 "${pol[@]}" -- diff
+want_drift='--- running kvm_s2attr
++++ /etc/modprobe.d/kvm-s2attr.conf
++default device
+-default kernel
+-device 0000:0a:1f.7 device
++id 10de:2330 device
+-id 10de:2330 normal-nc'
+if [ "$(cat "$tmp/out")" = "$want_drift" ]; then ok "diff, drift: each difference, - running, + file"; else nok "diff, drift: each difference" "got:" "$(cat "$tmp/out")" "want:" "$want_drift"; fi
+untouched "diff"
+t "diff, module not loaded" 3 KVM_S2ATTR_ARCH=aarch64 KVM_S2ATTR_DEV_KVM=/dev/null KVM_S2ATTR_SYSFS="$tmp/nosys" KVM_S2ATTR_CONF_ROOT="$PR" -- diff
+t "diff, no such file" 1 "${pol[@]}" -- diff "$tmp/nofile"
+has "diff, no such file: says so" "cannot read the policy file '$tmp/nofile'" "$tmp/err"
+t "diff, two files" 2 "${pol[@]}" -- diff "$PF" "$PF"
+# A hook other than the loaded one: only a load changes it.
+mkdir -p "$M/parameters"
+printf 'auto\n' >"$M/parameters/hook"
+printf 'options kvm_s2attr devices=00:03.0=normal-nc,0a:1f.7=device hook=kprobe\noptions kvm_s2attr ids=10de:2330=normal-nc,15b3:1021:15b3:0041/0200=device\n' >"$PF"
+t "diff, another hook" 1 "${pol[@]}" -- diff
+has "diff, another hook: both" "^\+hook kprobe$" "$tmp/out"
+t "apply, another hook: refused" 1 "${pol[@]}" -- apply
+has "apply, another hook: says to reload" "asks for hook=kprobe, the module runs with hook=auto: only a load changes it \('kvm-s2attr reload'\); nothing done" "$tmp/err"
+untouched "apply, another hook"
+rm -r "$M/parameters"
+# Bad files: a clear error with the line, exit 2, nothing written.
+n_bad=0
+while IFS='|' read -r text msg; do
+	n_bad=$((n_bad + 1))
+	printf '# a comment\n%b\n' "$text" >"$PF"
+	t "apply, bad policy $n_bad ($text)" 2 "${pol[@]}" -- apply
+	has "apply, bad policy $n_bad: says what, where" "^kvm-s2attr: /etc/modprobe.d/kvm-s2attr.conf:$msg" "$tmp/err"
+	t "diff, bad policy $n_bad" 2 "${pol[@]}" -- diff
+	untouched "bad policy $n_bad"
+done <<'EOT'
+options kvm_s2attr devices=00:03.0=cacheable|2: devices= entry "00:03.0=cacheable": expected <BDF>=device\|normal-nc
+options kvm_s2attr devices=00:20.0=device|2: devices= entry "00:20.0=device"
+options kvm_s2attr devices=00:03.0=device\noptions kvm_s2attr devices=0000:00:03.0=normal-nc|3: devices= lists 0000:00:03.0 twice \(also on line 2\)
+options kvm_s2attr ids=10de:2330=device\noptions kvm_s2attr ids=10DE:2330:*:*=normal-nc|3: ids= has 10de:2330 twice \(also on line 2\)
+options kvm_s2attr ids=10de=device|2: ids= rule "10de=device": expected vendor:device
+options kvm_s2attr ids=10de:2330/03=device|2: ids= rule "10de:2330/03=device"
+options kvm_s2attr ids=10de:233g=device|2: ids= rule "10de:233g=device"
+options kvm_s2attr ids=10de:2330=device,|2: ids= has an empty entry \(a comma too many\)
+options kvm_s2attr default=maybe|2: default=maybe: expected default=kernel or default=device
+options kvm_s2attr hook=jprobe|2: hook=jprobe: expected hook=auto, ftrace or kprobe
+options kvm_s2attr defualt=device|2: unknown option "defualt=device" of kvm_s2attr
+options kvm_s2attr devices|2: devices: expected devices=<list>
+options kvm_s2attr \\\n  devices=00:03.0=device \\\n  ids=*:*/0300=bogus|2: ids= rule "\*:\*/0300=bogus"
+EOT
+# More than 256 rules, as the module counts them.
+{ i=0; while [ $i -le 256 ]; do printf 'options kvm_s2attr ids=1000:%04x=device\n' $i; i=$((i + 1)); done; } >"$PF"
+t "apply, 257 rules" 2 "${pol[@]}" -- apply
+has "apply, 257 rules: says so" "kvm-s2attr.conf:257: ids= has more than 256 rules" "$tmp/err"
+untouched "257 rules"
+# Options elsewhere, which boot would load too.
+printf 'options kvm_s2attr devices=00:03.0=normal-nc\n' >"$PF"
+printf 'options kvm_s2attr default=device\n' >"$PR/etc/modprobe.d/local.conf"
+t "apply, options also in another modprobe.d file" 1 "${pol[@]}" -- apply
+has "apply, another file: names it" "kvm_s2attr options are also set in /etc/modprobe.d/local.conf: boot loads them with /etc/modprobe.d/kvm-s2attr.conf's; keep the policy in one file" "$tmp/err"
+untouched "options in another file"
+rm "$PR/etc/modprobe.d/local.conf"
+printf 'quiet kvm_s2attr.default=device\n' >"$PR/proc/cmdline"
+t "diff, options on the kernel command line" 1 "${pol[@]}" -- diff
+has "diff, command line: names it" "also set in /proc/cmdline" "$tmp/err"
+: >"$PR/proc/cmdline"
+untouched "the bad-policy cases"
+
+# --persist: the change goes to the file too, the rest of it stays as it
+# was (comments, other modules' lines, continued lines without the key).
+cat >"$PF" <<'EOT'
+# fleet policy: keep
+options kvm_s2attr devices=00:03.0=device default=kernel
+options vfio_pci ids=10de:2330
+options kvm_s2attr hook=auto \
+	ids=10de:2330=normal-nc
+options kvm_s2attr devices=0a:1f.7=device
+EOT
+t "set --persist (the module has it already)" 0 "${pol[@]}" -- set --persist 00:03.0 normal-nc
+has "set --persist: says the file is written" "^/etc/modprobe.d/kvm-s2attr.conf: written$" "$tmp/out"
+want_file='# fleet policy: keep
+options kvm_s2attr default=kernel
+options vfio_pci ids=10de:2330
+options kvm_s2attr hook=auto \
+	ids=10de:2330=normal-nc
+options kvm_s2attr devices=0000:0a:1f.7=device
+options kvm_s2attr devices=0000:00:03.0=normal-nc'
+if [ "$(cat "$PF")" = "$want_file" ]; then ok "set --persist: the file's devices= rewritten, one a line, the rest kept"; else nok "set --persist: the file" "got:" "$(cat "$PF")" "want:" "$want_file"; fi
+t "unset --persist" 0 "${pol[@]}" -- unset --persist 0a:1f.7
+has "unset --persist: the module's remove written" '^0000:0a:1f.7$' "$S/remove"
+if ! grep -q 0a:1f.7 "$PF" && grep -q '^options kvm_s2attr devices=0000:00:03.0=normal-nc$' "$PF"; then ok "unset --persist: the device left the file, the other stays"; else nok "unset --persist: the file" "$(cat "$PF")"; fi
+t "default --persist device" 0 "${pol[@]}" -- default --persist device
+if [ "$(grep -c default= "$PF")" = 1 ] && grep -q '^options kvm_s2attr default=device$' "$PF"; then ok "default --persist: one default= in the file, the new one"; else nok "default --persist: the file" "$(cat "$PF")"; fi
+# The fake ids file holds what the tool writes; the module would print its
+# own spelling, which the tool persists: here, the rules as it spells them.
+printf '15b3:1021=device\n10de:2330=normal-nc\n' >"$tmp/rules"
+t "ids --persist FILE" 0 "${pol[@]}" -- ids --persist "$tmp/rules"
+want_file='# fleet policy: keep
+options vfio_pci ids=10de:2330
+options kvm_s2attr hook=auto
+options kvm_s2attr devices=0000:00:03.0=normal-nc
+options kvm_s2attr default=device
+options kvm_s2attr ids=15b3:1021=device
+options kvm_s2attr ids=10de:2330=normal-nc'
+if [ "$(cat "$PF")" = "$want_file" ]; then ok "ids --persist: the module's rules, one a line; hook kept"; else nok "ids --persist: the file" "got:" "$(cat "$PF")" "want:" "$want_file"; fi
+printf 'options kvm_s2attr devices=00:03.0=bogus\n' >"$PF"
+cp "$PF" "$tmp/policy.bad"
+sum0=$(sysfs_sum)
+t "set --persist, the file is bad" 2 "${pol[@]}" -- set --persist 00:03.0 device
+untouched "set --persist, bad file"
+if cmp -s "$PF" "$tmp/policy.bad"; then ok "set --persist, bad file: left as it was"; else nok "set --persist, bad file: left as it was" "$(cat "$PF")"; fi
+rm "$PF"
+t "default --persist, no file yet" 0 "${pol[@]}" -- default --persist kernel
+if [ "$(cat "$PF")" = 'options kvm_s2attr default=kernel' ]; then ok "default --persist, no file: makes it"; else nok "default --persist, no file: makes it" "$(cat "$PF" 2>&1)"; fi
+t "set --persist, missing memattr" 2 "${pol[@]}" -- set --persist 00:03.0
+t "default --persist without a value" 2 "${pol[@]}" -- default --persist
+printf 'kernel\n' >"$S/default"
+printf 'normal-nc\n' >"$S/devices/0000:00:03.0/memattr"
+printf 'device\n' >"$S/devices/0000:0a:1f.7/memattr"
+printf '10de:2330=normal-nc\n15b3:1021:15b3:0041/0200=device\n' >"$S/ids"
+: >"$S/add"; : >"$S/remove"
+
 # ------------------------------------------------- installed module, reload --
 # The module installed for the running kernel, as modinfo (kmod's, with -b:
 # KVM_S2ATTR_CONF_ROOT) finds it after depmod (fake-module.sh).
