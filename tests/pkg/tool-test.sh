@@ -363,11 +363,11 @@ printf 'options kvm_s2attr devices=00:03.0=normal-nc default=device\noptions kvm
 t "diff, drift" 1 "${pol[@]}" -- diff
 want_drift='--- running kvm_s2attr
 +++ /etc/modprobe.d/kvm-s2attr.conf
-+default device
 -default kernel
++default device
 -device 0000:0a:1f.7 device
-+id 10de:2330 device
--id 10de:2330 normal-nc'
+-id 10de:2330 normal-nc
++id 10de:2330 device'
 if [ "$(cat "$tmp/out")" = "$want_drift" ]; then ok "diff, drift: each difference, - running, + file"; else nok "diff, drift: each difference" "got:" "$(cat "$tmp/out")" "want:" "$want_drift"; fi
 untouched "diff"
 t "diff, module not loaded" 3 KVM_S2ATTR_ARCH=aarch64 KVM_S2ATTR_DEV_KVM=/dev/null KVM_S2ATTR_SYSFS="$tmp/nosys" KVM_S2ATTR_CONF_ROOT="$PR" -- diff
