@@ -450,7 +450,8 @@ static char s2attr_all_failed_what[S2ATTR_BDF_STRLEN];
 static struct s2attr_live_result s2attr_all_failed_res;
 
 /*
- * "[<what> ]<unix time> bars=<n> mappings=<n> ok|error <errno>", or
+ * "[<what> ]<unix time> bars=<n> mappings=<n> ok|error <errno>" (with
+ * "unreached=<n> " before "error -18": see s2attr_live_apply()), or
  * "[<what> ]<unix time> unsupported": an application to running guests.
  */
 static ssize_t s2attr_live_result_emit(char *buf, const char *what,
@@ -461,6 +462,10 @@ static ssize_t s2attr_live_result_emit(char *buf, const char *what,
 	if (res->err == -EOPNOTSUPP)
 		return sysfs_emit(buf, "%s%s%lld unsupported\n", what, sep,
 				  (long long)res->when);
+	if (res->err == -EXDEV)
+		return sysfs_emit(buf, "%s%s%lld bars=%u mappings=%u unreached=%u error %d\n",
+				  what, sep, (long long)res->when, res->bars,
+				  res->mappings, res->unreached, res->err);
 	if (res->err)
 		return sysfs_emit(buf, "%s%s%lld bars=%u mappings=%u error %d\n",
 				  what, sep, (long long)res->when, res->bars,
@@ -712,6 +717,14 @@ int s2attr_default_set(enum s2attr_default def)
 	return changed ? s2attr_apply_all("default") : 0;
 }
 
+/* Why a failed application failed, for the health line. */
+static const char *s2attr_apply_why(int err)
+{
+	if (err == -EXDEV)
+		return " (mapped other than through vfio-pci, e.g. a sysfs resource file)";
+	return "";
+}
+
 /*
  * "<code>: <why>" lines for what is wrong with the table or its
  * applications, appended to buf at len; returns the new length.
@@ -728,19 +741,21 @@ ssize_t s2attr_devices_health(char *buf, ssize_t len)
 				     s2attr_table_stale_err);
 	if (s2attr_all_failed)
 		len += sysfs_emit_at(buf, len,
-				     "apply-failed: %s at %lld: error %d: running guests may keep an old attribute; apply again (kvm-s2attr default, set) or restart them\n",
+				     "apply-failed: %s at %lld: error %d%s: running guests may keep an old attribute; apply again (kvm-s2attr default, set) or restart them\n",
 				     s2attr_all_failed_what,
 				     (long long)s2attr_all_failed_res.when,
-				     s2attr_all_failed_res.err);
+				     s2attr_all_failed_res.err,
+				     s2attr_apply_why(s2attr_all_failed_res.err));
 	list_for_each_entry(e, &s2attr_entries, node) {
 		if (!e->applied_valid || !s2attr_apply_failed(&e->applied) ||
 		    e->applied_seq < s2attr_all_ok_seq)
 			continue;
 		s2attr_bdf_format(e->bdf, name);
 		len += sysfs_emit_at(buf, len,
-				     "apply-failed: %s at %lld: error %d: its running guests may keep the old attribute; set it again or restart them\n",
+				     "apply-failed: %s at %lld: error %d%s: its running guests may keep the old attribute; set it again or restart them\n",
 				     name, (long long)e->applied.when,
-				     e->applied.err);
+				     e->applied.err,
+				     s2attr_apply_why(e->applied.err));
 	}
 	mutex_unlock(&s2attr_devices_lock);
 	return len;

@@ -29,8 +29,11 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/pgtable.h>
 #include <linux/rbtree.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 
@@ -82,7 +85,7 @@ static void s2attr_put_mms(struct mm_struct **mms, int n)
 {
 	while (n-- > 0)
 		mmput(mms[n]);
-	kfree(mms);
+	kvfree(mms);
 }
 
 /*
@@ -214,6 +217,13 @@ static bool s2attr_vma_maps_bar(struct vm_area_struct *vma,
 			return true;
 	}
 	return false;
+}
+
+/* A mapping of the device through vfio: the mechanism's to reach. */
+static bool s2attr_vma_of_device(struct vm_area_struct *vma,
+				 const struct s2attr_live_target *t)
+{
+	return vma->vm_file && vma->vm_file->f_mapping == t->inode->i_mapping;
 }
 
 /*
@@ -393,6 +403,13 @@ static bool s2attr_vma_maps_bar(struct vm_area_struct *vma,
 	return false;
 }
 
+/* A mapping of one of this vfio device's files: the mechanism's to reach. */
+static bool s2attr_vma_of_device(struct vm_area_struct *vma,
+				 const struct s2attr_live_target *t)
+{
+	return vma->vm_file && vma->vm_file->private_data == t->vfio_device;
+}
+
 /*
  * Under the mmap_lock, which keeps the VMAs, for reading: KVM then takes
  * its mmu_lock, counts the invalidation in progress (a fault racing with
@@ -470,6 +487,178 @@ static int s2attr_live_zap(const struct s2attr_live_target *t,
 			   struct s2attr_live_result *res)
 {
 	return -EOPNOTSUPP;
+}
+#endif
+
+#ifdef S2ATTR_LIVE
+/*
+ * Proof that an application reached every mapping of the device: a process
+ * that maps its BARs other than through vfio's files (a sysfs resource
+ * file; or all of them, on a kernel that moved BAR mmaps elsewhere) is one
+ * the mechanism never sees, and its guests keep the old attribute. Such
+ * mappings are found by the page frames in every process's page tables,
+ * not by vfio's bookkeeping.
+ */
+static bool s2attr_pfns_in_bars(const struct s2attr_live_target *t,
+				unsigned long pfn, unsigned long nr)
+{
+	int i;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		if (!s2attr_is_mem_bar(t->pdev, i))
+			continue;
+		if (pfn <= pci_resource_end(t->pdev, i) >> PAGE_SHIFT &&
+		    pfn + nr > pci_resource_start(t->pdev, i) >> PAGE_SHIFT)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Does [addr, end) of mm map a page of the BARs? Under mm's mmap_lock: no
+ * page table of a VM_PFNMAP/VM_IO mapping is freed under it but by RCU.
+ */
+static bool s2attr_range_maps_bars(struct mm_struct *mm, unsigned long addr,
+				   unsigned long end,
+				   const struct s2attr_live_target *t)
+{
+	unsigned long next;
+	bool found = false;
+	pud_t *pud, pudv;
+	pmd_t pmdv;
+	pte_t *pte;
+	pgd_t *pgd;
+	p4d_t *p4d;
+
+	for (; addr < end && !found; addr = next) {
+		next = pmd_addr_end(addr, end);
+		rcu_read_lock();
+		pgd = pgd_offset(mm, addr);
+		if (pgd_none(READ_ONCE(*pgd))) {
+			next = pgd_addr_end(addr, end);
+			goto unlock;
+		}
+		p4d = p4d_offset(pgd, addr);
+		if (p4d_none(READ_ONCE(*p4d))) {
+			next = p4d_addr_end(addr, end);
+			goto unlock;
+		}
+		pud = pud_offset(p4d, addr);
+		pudv = READ_ONCE(*pud);
+		if (pud_none(pudv) || pud_leaf(pudv)) {
+			next = pud_addr_end(addr, end);
+			found = pud_leaf(pudv) &&
+				s2attr_pfns_in_bars(t, pud_pfn(pudv),
+						    PUD_SIZE >> PAGE_SHIFT);
+			goto unlock;
+		}
+		pmdv = READ_ONCE(*pmd_offset(pud, addr));
+		if (pmd_none(pmdv))
+			goto unlock;
+		if (pmd_leaf(pmdv)) {
+			found = s2attr_pfns_in_bars(t, pmd_pfn(pmdv),
+						    PMD_SIZE >> PAGE_SHIFT);
+			goto unlock;
+		}
+		if (pmd_bad(pmdv))
+			goto unlock;
+		/* The table the copy points to: arm64's are in the linear map. */
+		pte = pte_offset_kernel(&pmdv, addr);
+		for (; addr < next && !found; addr += PAGE_SIZE, pte++) {
+			pte_t ptev = READ_ONCE(*pte);
+
+			found = pte_present(ptev) &&
+				s2attr_pfns_in_bars(t, pte_pfn(ptev), 1);
+		}
+unlock:
+		rcu_read_unlock();
+		cond_resched();
+	}
+	return found;
+}
+
+/* How many of mm's device mappings outside vfio's files map the BARs. */
+static int s2attr_mm_unreached(struct mm_struct *mm,
+			       const struct s2attr_live_target *t, u32 *count)
+{
+	struct vm_area_struct *vma;
+	int err;
+
+	err = mmap_read_lock_killable(mm);
+	if (err)
+		return err;
+	for (vma = find_vma(mm, 0); vma; vma = find_vma(mm, vma->vm_end)) {
+		if (!(vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_IO)) ||
+		    s2attr_vma_of_device(vma, t))
+			continue;
+		*count += s2attr_range_maps_bars(mm, vma->vm_start,
+						 vma->vm_end, t);
+	}
+	mmap_read_unlock(mm);
+	return 0;
+}
+
+/* Every user process's mm, referenced, in *mmsp; how many, or an errno. */
+static int s2attr_user_mms(struct mm_struct ***mmsp)
+{
+	struct task_struct *p;
+	struct mm_struct **mms, *mm;
+	int cap = 256, n, tries;
+	bool more;
+
+	for (tries = 0; tries < 6; tries++, cap *= 4) {
+		mms = kvmalloc_array(cap, sizeof(*mms), GFP_KERNEL);
+		if (!mms)
+			return -ENOMEM;
+		n = 0;
+		more = false;
+		rcu_read_lock();
+		for_each_process(p) {
+			if (p->flags & PF_KTHREAD)
+				continue;
+			if (n == cap) {
+				more = true;
+				break;
+			}
+			mm = get_task_mm(p);
+			if (mm)
+				mms[n++] = mm;
+		}
+		rcu_read_unlock();
+		if (!more) {
+			*mmsp = mms;
+			return n;
+		}
+		s2attr_put_mms(mms, n);
+	}
+	return -EBUSY;
+}
+
+/*
+ * After the mechanism's invalidation: -EXDEV, with their number in
+ * res->unreached, if mappings of the BARs remain that it could not reach.
+ */
+static int s2attr_live_prove(const struct s2attr_live_target *t,
+			     struct s2attr_live_result *res)
+{
+	struct mm_struct **mms;
+	int err = 0, i, n;
+
+	n = s2attr_user_mms(&mms);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n && !err; i++)
+		err = s2attr_mm_unreached(mms[i], t, &res->unreached);
+	s2attr_put_mms(mms, n);
+	if (err)
+		return err;
+	return res->unreached ? -EXDEV : 0;
+}
+#else
+static int s2attr_live_prove(const struct s2attr_live_target *t,
+			     struct s2attr_live_result *res)
+{
+	return 0;
 }
 #endif
 
@@ -602,6 +791,8 @@ int s2attr_live_apply(struct pci_dev *pdev, struct s2attr_live_result *res)
 	}
 	if (!err) {
 		err = s2attr_live_zap(&target, res);
+		if (!err)
+			err = s2attr_live_prove(&target, res);
 		s2attr_live_target_put(&target);
 	}
 	mutex_unlock(&s2attr_live_lock);
@@ -649,6 +840,7 @@ int s2attr_live_apply_all(struct s2attr_live_result *res)
 		err = s2attr_live_apply(pdev, &one);
 		res->bars += one.bars;
 		res->mappings += one.mappings;
+		res->unreached += one.unreached;
 		if (err && !first_err)
 			first_err = err;
 		if (err == -EINTR || err == -EOPNOTSUPP) {

@@ -11,6 +11,7 @@ struct s2attr_live_result {
 	int err;		/* 0, or why it failed */
 	u32 bars;		/* BARs invalidated */
 	u32 mappings;		/* host mappings of them, so guests' entries */
+	u32 unreached;		/* mappings of them outside vfio: -EXDEV */
 };
 
 /* How this kernel applies a change to running guests, or NULL: it cannot. */
@@ -29,8 +30,9 @@ void s2attr_live_exit(void);
  * attribute the published table gives. Takes no device lock; never call
  * it holding s2attr_devices_lock (bus notifiers wait for it under a
  * device lock). Returns 0 (also when not bound to vfio-pci: nothing to
- * drop), -EBUSY while the device is being unbound, or another negative
- * errno, in res too.
+ * drop), -EBUSY while the device is being unbound, -EXDEV if processes
+ * map its BARs other than through vfio (res->unreached: those mappings'
+ * guests keep the old attribute), or another negative errno, in res too.
  */
 int s2attr_live_apply(struct pci_dev *pdev, struct s2attr_live_result *res);
 
