@@ -394,6 +394,7 @@ static struct {
 	int forks;		/* --forks: child processes sharing the mapping */
 	int resets;		/* --resets: VFIO_DEVICE_RESETs at the end */
 	bool second_vm;		/* --second-vm: see usage() */
+	bool sysfs_map;		/* --sysfs-map: see usage() */
 } opt = { .bar = 2, .expect = "any", .timeout_s = 60, .vcpus = 1 };
 
 static void usage(const char *argv0)
@@ -439,6 +440,9 @@ static void usage(const char *argv0)
 		"                   same BAR, its --vcpus vCPUs storing to word 4 of\n"
 		"                   the same pages; every check of stage 2 is made\n"
 		"                   in both VMs\n"
+		"  --sysfs-map      map the BAR through its sysfs resource file, not\n"
+		"                   through vfio, which it never opens: a mapping\n"
+		"                   vfio knows nothing of\n"
 		"  --no-host-touch  this process never touches the BAR through its\n"
 		"                   mapping (it reads and writes it with pread and\n"
 		"                   pwrite on the vfio device): no host page table\n"
@@ -485,6 +489,7 @@ static void parse_args(int argc, char **argv)
 		{ "forks", required_argument, NULL, 'F' },
 		{ "resets", required_argument, NULL, 'r' },
 		{ "second-vm", no_argument, NULL, '2' },
+		{ "sysfs-map", no_argument, NULL, 'Y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -578,6 +583,9 @@ static void parse_args(int argc, char **argv)
 		case '2':
 			opt.second_vm = true;
 			break;
+		case 'Y':
+			opt.sysfs_map = true;
+			break;
 		case 'r':
 			opt.resets = atoi(optarg);
 			if (opt.resets < 1 || opt.resets > 1000)
@@ -590,7 +598,8 @@ static void parse_args(int argc, char **argv)
 	if (opt.selftest || opt.hold_vm)
 		return;
 	if (optind != argc - 1 || opt.bar < 0 || opt.bar > 5 ||
-	    (opt.expect_eager && !opt.no_host_touch) || (opt.second_vm && !opt.live_in))
+	    (opt.expect_eager && !opt.no_host_touch) || (opt.second_vm && !opt.live_in) ||
+	    (opt.sysfs_map && opt.no_host_touch))
 		usage(argv[0]);
 	opt.bdf = argv[optind];
 }
@@ -747,7 +756,10 @@ static void bar_open(struct bar *b)
 {
 	uint8_t *resv, *want;
 
-	vfio_bar_open(&b->v, opt.bdf, opt.bar);
+	if (opt.sysfs_map)
+		sysfs_bar_describe(&b->v, opt.bdf, opt.bar);
+	else
+		vfio_bar_open(&b->v, opt.bdf, opt.bar);
 	b->size = b->v.size;
 	/* vfio maps the page of a page-aligned BAR smaller than a page. */
 	if (opt.read_only && b->size && b->size < page_size)
@@ -769,9 +781,13 @@ static void bar_open(struct bar *b)
 	       ((b->v.pa + align_skew()) & (SZ_1G - 1));
 	if (want + b->size > resv + b->size + SZ_1G)
 		want -= SZ_1G;
-	b->map = vfio_bar_mmap(&b->v, want, b->size);
-	tap_result(true, "dev %s bar%d: vfio group %s, size 0x%" PRIx64 " (mapped 0x%"
-		   PRIx64 "), pa 0x%" PRIx64 ", mapped at %p", opt.bdf, opt.bar, b->v.group_path,
+	if (opt.sysfs_map)
+		b->map = sysfs_bar_mmap(opt.bdf, opt.bar, want, b->size);
+	else
+		b->map = vfio_bar_mmap(&b->v, want, b->size);
+	tap_result(true, "dev %s bar%d%s: vfio group %s, size 0x%" PRIx64 " (mapped 0x%"
+		   PRIx64 "), pa 0x%" PRIx64 ", mapped at %p", opt.bdf, opt.bar,
+		   opt.sysfs_map ? " (mapped through sysfs)" : "", b->v.group_path,
 		   b->v.size, b->size, b->v.pa, (void *)b->map);
 }
 

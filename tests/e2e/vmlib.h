@@ -36,10 +36,10 @@ struct vfio_bar {
 	char group_path[64];		/* /dev/vfio/N */
 };
 
-/* The bus address of BAR bar of bdf, from sysfs. */
-static inline uint64_t vfio_sysfs_bar_pa(const char *bdf, int bar)
+/* The bus address of BAR bar of bdf, and its size in *size, from sysfs. */
+static inline uint64_t sysfs_bar_range(const char *bdf, int bar, uint64_t *size)
 {
-	unsigned long long start = 0, end, flags;
+	unsigned long long start = 0, end = 0, flags;
 	char path[256];
 	FILE *f;
 	int i;
@@ -52,7 +52,22 @@ static inline uint64_t vfio_sysfs_bar_pa(const char *bdf, int bar)
 		if (fscanf(f, "%llx %llx %llx", &start, &end, &flags) != 3)
 			bail("parse %s line %d", path, i);
 	fclose(f);
+	*size = end > start ? end - start + 1 : 0;
 	return start;
+}
+
+/*
+ * Describe BAR bar of bdf from sysfs only, for sysfs_bar_mmap(): vfio is
+ * not opened (its fds are -1), so the device's regions stay unclaimed.
+ */
+static inline void sysfs_bar_describe(struct vfio_bar *b, const char *bdf, int bar)
+{
+	b->container = b->group = b->dev = -1;
+	b->index = bar;
+	b->offset = 0;
+	b->pa = sysfs_bar_range(bdf, bar, &b->size);
+	b->flags = VFIO_REGION_INFO_FLAG_MMAP;
+	snprintf(b->group_path, sizeof(b->group_path), "(none: sysfs)");
 }
 
 /* Open bdf's IOMMU group and device through vfio; describe its BAR bar. */
@@ -61,6 +76,7 @@ static inline void vfio_bar_open(struct vfio_bar *b, const char *bdf, int bar)
 	struct vfio_group_status gs = { .argsz = sizeof(gs) };
 	struct vfio_region_info ri = { .argsz = sizeof(ri) };
 	char path[256], link[256], *grp = b->group_path;
+	uint64_t size;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
@@ -96,7 +112,7 @@ static inline void vfio_bar_open(struct vfio_bar *b, const char *bdf, int bar)
 	b->size = ri.size;
 	b->offset = ri.offset;
 	b->flags = ri.flags;
-	b->pa = vfio_sysfs_bar_pa(bdf, bar);
+	b->pa = sysfs_bar_range(bdf, bar, &size);
 }
 
 /* Map size bytes of the BAR, at addr if not NULL (MAP_FIXED). */
@@ -107,6 +123,27 @@ static inline void *vfio_bar_mmap(const struct vfio_bar *b, void *addr, uint64_t
 
 	if (p == MAP_FAILED)
 		bail("mmap bar%d", b->index);
+	return p;
+}
+
+/*
+ * Map size bytes of BAR bar of bdf at addr (MAP_FIXED) through its sysfs
+ * resource file instead: a mapping that is not vfio's.
+ */
+static inline void *sysfs_bar_mmap(const char *bdf, int bar, void *addr, uint64_t size)
+{
+	char path[256];
+	void *p;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource%d", bdf, bar);
+	fd = open(path, O_RDWR | O_SYNC);
+	if (fd < 0)
+		bail("open %s", path);
+	p = mmap(addr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+	if (p == MAP_FAILED)
+		bail("mmap %s", path);
+	close(fd);
 	return p;
 }
 
