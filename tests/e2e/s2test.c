@@ -441,8 +441,9 @@ static void usage(const char *argv0)
 		"                   the same pages; every check of stage 2 is made\n"
 		"                   in both VMs\n"
 		"  --sysfs-map      map the BAR through its sysfs resource file, not\n"
-		"                   through vfio, which it never opens: a mapping\n"
-		"                   vfio knows nothing of\n"
+		"                   through vfio, which it never opens (it enables the\n"
+		"                   device through sysfs meanwhile): a mapping vfio\n"
+		"                   knows nothing of\n"
 		"  --no-host-touch  this process never touches the BAR through its\n"
 		"                   mapping (it reads and writes it with pread and\n"
 		"                   pwrite on the vfio device): no host page table\n"
@@ -756,10 +757,12 @@ static void bar_open(struct bar *b)
 {
 	uint8_t *resv, *want;
 
-	if (opt.sysfs_map)
+	if (opt.sysfs_map) {
 		sysfs_bar_describe(&b->v, opt.bdf, opt.bar);
-	else
+		sysfs_pci_enable(opt.bdf, 1);
+	} else {
 		vfio_bar_open(&b->v, opt.bdf, opt.bar);
+	}
 	b->size = b->v.size;
 	/* vfio maps the page of a page-aligned BAR smaller than a page. */
 	if (opt.read_only && b->size && b->size < page_size)
@@ -1787,6 +1790,8 @@ int main(int argc, char **argv)
 	}
 	munmap((void *)b.map, b.size);
 	vfio_bar_close(&b.v);
+	if (opt.sysfs_map)
+		sysfs_pci_enable(opt.bdf, 0);
 	tap_plan_and_exit();
 	return 0;
 }

@@ -57,6 +57,23 @@ static inline uint64_t sysfs_bar_range(const char *bdf, int bar, uint64_t *size)
 }
 
 /*
+ * Enable (1) or disable (0) bdf through its sysfs "enable" file: with no
+ * driver having enabled it (vfio-pci does when a device is opened), its
+ * memory decoding may be off, and its BARs read all ones.
+ */
+static inline void sysfs_pci_enable(const char *bdf, int on)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/enable", bdf);
+	fd = open(path, O_WRONLY);
+	if (fd < 0 || write(fd, on ? "1" : "0", 1) != 1)
+		bail("%s %s", on ? "enable" : "disable", path);
+	close(fd);
+}
+
+/*
  * Describe BAR bar of bdf from sysfs only, for sysfs_bar_mmap(): vfio is
  * not opened (its fds are -1), so the device's regions stay unclaimed.
  */
