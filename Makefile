@@ -147,6 +147,15 @@ selftests:
 
 check: host-setup unit fuzz style matrix e2e bench-check pkg-check
 
+# The fleet lane (not in check: CI's time; README "Fleet"): the prebuilt
+# signed module packages (scripts/fleet-bmdeb.sh) and their signature,
+# then the Ansible role (contrib/ansible/roles/kvm_s2attr) on two Debian
+# trixie arm64 hosts under QEMU (scripts/fleet-image.sh, built once).
+.PHONY: fleet
+fleet: host-setup
+	bash tests/fleet/bmdeb.sh
+	bash tests/fleet/ansible.sh
+
 # ---- packaging and the demo ----
 #   make dkms-install     install this checkout with DKMS (root)
 #   make deb              build/deb/kvm-s2attr-dkms_<version>_all.deb
