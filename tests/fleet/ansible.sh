@@ -224,6 +224,14 @@ state() {
 }
 # bound_is HOST ATTR BY: both devices of HOST bound to vfio-pci with ATTR
 # given by BY, as the module's "bound" file says.
+# unchanged_on_each WHAT: each host's state is what "before" holds.
+unchanged_on_each() {
+	local h
+	for h in "${hosts[@]}"; do
+		host_expect "$h: $1 changed nothing" "$(state "$h")" "${before[$h]}"
+	done
+}
+
 bound_is() {
 	local got want
 	got=$(fleet_ssh "$1" 'cat /sys/kernel/kvm_s2attr/bound' 2>&1 | awk '{ print $1, $3, $4 }' | sort)
@@ -300,11 +308,8 @@ play ids-again -e kvm_s2attr_policy_name=ids
 play_ok "policy ids again" 0
 for h in "${hosts[@]}"; do
 	live_check "$h" 2 "keep device-ngnre" "policy ids again"
-	if [ "$(state "$h")" = "${before[$h]}" ]; then
-		host_result ok "$h: the second play changed nothing (policy file, running policy, last application, packages)"
-	else
-		host_result fail "$h: the second play changed nothing" "before: ${before[$h]}" "after:  $(state "$h")"
-	fi
+	host_expect "$h: the second play changed nothing (policy file, running policy, last application, packages)" \
+		"$(state "$h")" "${before[$h]}"
 	diff_clean "$h" "after the second play"
 done
 
@@ -320,13 +325,7 @@ else
 	host_result fail "play $play_n: --diff shows the file's rule going; kvm-s2attr diff reports the drift on both hosts" \
 		"drift lines: $n_drift" "log: $play_log"
 fi
-for h in "${hosts[@]}"; do
-	if [ "$(state "$h")" = "${before[$h]}" ]; then
-		host_result ok "$h: check mode changed nothing"
-	else
-		host_result fail "$h: check mode changed nothing" "before: ${before[$h]}" "after:  $(state "$h")"
-	fi
-done
+unchanged_on_each "check mode"
 
 # 4. Rollback: the previous policy, then this one again.
 play rollback -e kvm_s2attr_policy_name=stock
@@ -352,7 +351,7 @@ done
 # 5. Bad policy variables: refused, nothing changed.
 for h in "${hosts[@]}"; do before[$h]=$(state "$h"); done
 bad_play() {
-	local name=$1 msg=$2 h
+	local name=$1 msg=$2
 	shift 2
 	play "$name" "$@"
 	if [ "$play_rc" != 0 ] && grep -qF "$msg" "$play_log" && [ "$(failed h1)" = 1 ] && [ "$(failed h2)" = 1 ]; then
@@ -361,13 +360,7 @@ bad_play() {
 		host_result fail "play $play_n: $name: fails on each host with: $msg" "exit $play_rc" \
 			"$(grep -E '^(fatal|failed):|"msg"' "$play_log" | head -n 6)" "log: $play_log"
 	fi
-	for h in "${hosts[@]}"; do
-		if [ "$(state "$h")" = "${before[$h]}" ]; then
-			host_result ok "$h: $name changed nothing"
-		else
-			host_result fail "$h: $name changed nothing" "before: ${before[$h]}" "after:  $(state "$h")"
-		fi
-	done
+	unchanged_on_each "$name"
 }
 bad_play bad-attr "kvm_s2attr: bad rule in kvm_s2attr_policy.ids" \
 	-e '{"kvm_s2attr_policy": {"default": "kernel", "ids": [{"id": "1af4:1110", "attr": "write-combine"}]}}'

@@ -37,18 +37,10 @@ host_result ok "built $(basename "$mdeb") and $(basename "$udeb")"
 field() { dpkg-deb -f "$1" "$2"; }
 got="$(field "$mdeb" Package) $(field "$mdeb" Architecture) | $(field "$mdeb" Depends)"
 want="kvm-s2attr-modules-$KVER arm64 | kvm-s2attr-utils (= $ver), linux-image-$KVER | linux-image-$KVER-unsigned"
-if [ "$got" = "$want" ]; then
-	host_result ok "module package: name, architecture, dependencies"
-else
-	host_result fail "module package: name, architecture, dependencies" "got:  $got" "want: $want"
-fi
+host_expect "module package: name, architecture, dependencies" "$got" "$want"
 got="$(field "$udeb" Package) $(field "$udeb" Version) $(field "$udeb" Architecture) | $(field "$udeb" Conflicts)"
 want="kvm-s2attr-utils $ver all | kvm-s2attr-dkms"
-if [ "$got" = "$want" ]; then
-	host_result ok "userland package: name, version, conflicts with kvm-s2attr-dkms"
-else
-	host_result fail "userland package: name, version, conflicts with kvm-s2attr-dkms" "got:  $got" "want: $want"
-fi
+host_expect "userland package: name, version, conflicts with kvm-s2attr-dkms" "$got" "$want"
 
 mkdir -p "$tmp/m" "$tmp/u"
 dpkg-deb -x "$mdeb" "$tmp/m" && dpkg-deb -x "$udeb" "$tmp/u" && dpkg-deb -e "$udeb" "$tmp/u.ctl"
@@ -93,11 +85,7 @@ cn=$(openssl x509 -in "$cert" -noout -subject -nameopt multiline | sed -n 's/^ *
 serial=$(openssl x509 -in "$cert" -noout -serial | sed 's/^serial=//')
 got="$(modinfo -F signer "$ko") | $(modinfo -F sig_key "$ko" | tr -d ':') | $(modinfo -F sig_hashalgo "$ko") | $(modinfo -F sig_id "$ko")"
 want="$cn | $serial | sha256 | PKCS#7"
-if [ "$got" = "$want" ]; then
-	host_result ok "modinfo: signer, sig_key, sig_hashalgo, sig_id are the org key's ($cn)"
-else
-	host_result fail "modinfo: signer, sig_key, sig_hashalgo, sig_id are the org key's" "got:  $got" "want: $want"
-fi
+host_expect "modinfo: signer, sig_key, sig_hashalgo, sig_id are the org key's ($cn)" "$got" "$want"
 
 # split_sig KO PREFIX: PREFIX.body (the signed bytes) and PREFIX.p7s (the
 # PKCS#7 DER) from a module with a signature appended: ... body, sig,

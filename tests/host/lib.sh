@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Shared by the host-script tests (sourced): a scratch directory, TAP
 # output and the final count. host_result ok|fail NAME [DIAGNOSTIC...];
+# host_expect NAME GOT WANT: ok if GOT is WANT, else both shown;
 # host_done NAME prints the plan and a summary and exits non-zero if any
 # test failed.
 set -uo pipefail
@@ -23,6 +24,14 @@ host_result() {
 	for d in "$@"; do
 		printf '%s\n' "$d" | sed 's/^/#   /'
 	done
+}
+
+host_expect() {
+	if [ "$2" = "$3" ]; then
+		host_result ok "$1"
+	else
+		host_result fail "$1" "got:  $2" "want: $3"
+	fi
 }
 
 host_done() {
