@@ -441,9 +441,10 @@ static void usage(const char *argv0)
 		"                   the same pages; every check of stage 2 is made\n"
 		"                   in both VMs\n"
 		"  --sysfs-map      map the BAR through its sysfs resource file, not\n"
-		"                   through vfio, which it never opens (it enables the\n"
-		"                   device through sysfs meanwhile): a mapping vfio\n"
-		"                   knows nothing of\n"
+		"                   through vfio, which it never opens (it turns the\n"
+		"                   device's memory decoding on meanwhile, through\n"
+		"                   its sysfs config file): a mapping vfio knows\n"
+		"                   nothing of\n"
 		"  --no-host-touch  this process never touches the BAR through its\n"
 		"                   mapping (it reads and writes it with pread and\n"
 		"                   pwrite on the vfio device): no host page table\n"
@@ -719,6 +720,7 @@ struct bar {
 	struct vfio_bar v;
 	uint64_t size;		/* mapped (a sub-page BAR: a page, read-only) */
 	volatile uint64_t *map;
+	bool decode_was_on;	/* --sysfs-map: memory decoding before */
 };
 
 /*
@@ -759,7 +761,7 @@ static void bar_open(struct bar *b)
 
 	if (opt.sysfs_map) {
 		sysfs_bar_describe(&b->v, opt.bdf, opt.bar);
-		sysfs_pci_enable(opt.bdf, 1);
+		b->decode_was_on = sysfs_pci_mem_decode(opt.bdf, true);
 	} else {
 		vfio_bar_open(&b->v, opt.bdf, opt.bar);
 	}
@@ -1790,8 +1792,8 @@ int main(int argc, char **argv)
 	}
 	munmap((void *)b.map, b.size);
 	vfio_bar_close(&b.v);
-	if (opt.sysfs_map)
-		sysfs_pci_enable(opt.bdf, 0);
+	if (opt.sysfs_map && !b.decode_was_on)
+		sysfs_pci_mem_decode(opt.bdf, false);
 	tap_plan_and_exit();
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <linux/kvm.h>
+#include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
 #include "s2peek/s2peek_uapi.h"
@@ -57,20 +59,27 @@ static inline uint64_t sysfs_bar_range(const char *bdf, int bar, uint64_t *size)
 }
 
 /*
- * Enable (1) or disable (0) bdf through its sysfs "enable" file: with no
- * driver having enabled it (vfio-pci does when a device is opened), its
- * memory decoding may be off, and its BARs read all ones.
+ * Turn bdf's memory decoding (PCI_COMMAND_MEMORY) on or off through its
+ * sysfs config file; returns whether it was on. vfio-pci turns it on only
+ * while the device is open, so a BAR mapped through sysfs may read all
+ * ones; the sysfs "enable" file refuses a device with a driver bound
+ * (EBUSY), as every device here is bound to vfio-pci.
  */
-static inline void sysfs_pci_enable(const char *bdf, int on)
+static inline bool sysfs_pci_mem_decode(const char *bdf, bool on)
 {
+	uint16_t cmd, was;
 	char path[256];
 	int fd;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/enable", bdf);
-	fd = open(path, O_WRONLY);
-	if (fd < 0 || write(fd, on ? "1" : "0", 1) != 1)
-		bail("%s %s", on ? "enable" : "disable", path);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+	fd = open(path, O_RDWR);
+	if (fd < 0 || pread(fd, &was, sizeof(was), PCI_COMMAND) != sizeof(was))
+		bail("read the command register, %s", path);
+	cmd = on ? was | PCI_COMMAND_MEMORY : was & ~PCI_COMMAND_MEMORY;
+	if (cmd != was && pwrite(fd, &cmd, sizeof(cmd), PCI_COMMAND) != sizeof(cmd))
+		bail("write the command register, %s", path);
 	close(fd);
+	return was & PCI_COMMAND_MEMORY;
 }
 
 /*
