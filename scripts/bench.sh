@@ -15,7 +15,9 @@
 # (sysfs write and the guest's re-faults), tabulated after the fault costs.
 # BENCH_ROUNDS: rounds per kernel (default 3); BENCH_CONFIGS: the
 # configurations, comma separated (default all); BENCH_APPLY_ROUNDS: the
-# rounds "apply" runs in (default all).
+# rounds "apply" runs in (default all); BENCH_JOBS: kernels booted at
+# once (default 2). Under -icount each boot is one host thread, and its
+# figures are instructions, which the other boot does not change.
 # --check: then hold each kernel's figures to tests/bench/thresholds (RAM
 # and BAR fault ratios, stall per page, as in the tables); any over its
 # limit, or missing, fails (exit 1), the table saying which
@@ -34,6 +36,8 @@ suites=${*:-$SUITES_ALL}
 rounds=${BENCH_ROUNDS:-3}
 configs=${BENCH_CONFIGS:-off,empty,listed,floor,kprobe,apply}
 apply_rounds=${BENCH_APPLY_ROUNDS:-$rounds}
+jobs=${BENCH_JOBS:-2}
+[[ $jobs =~ ^[1-4]$ ]] || die "bench: BENCH_JOBS must be 1-4, not '$jobs'"
 [[ $rounds =~ ^[1-9][0-9]?$ ]] || die "bench: BENCH_ROUNDS must be 1-99, not '$rounds'"
 [[ $apply_rounds =~ ^[1-9][0-9]?$ ]] || die "bench: BENCH_APPLY_ROUNDS must be 1-99, not '$apply_rounds'"
 [[ ,$configs, =~ ^(,(off|empty|listed|floor|kprobe|apply))+,$ ]] ||
@@ -49,7 +53,7 @@ echo "BAR-range lookup, user space on this host, 6 BARs per device:" |
 # BENCH_REPORT_ONLY=1: tabulate the last run again without booting.
 if [ -z "${BENCH_REPORT_ONLY:-}" ]; then
 	"$top/tests/e2e/run.sh" --kernels "$suites" --modes vhe --scenarios bench \
-		--icount --timeout 900 --append "e2e_bench_rounds=$rounds e2e_bench_apply_rounds=$apply_rounds e2e_bench_configs=$configs" \
+		--icount --jobs "$jobs" --timeout 900 --append "e2e_bench_rounds=$rounds e2e_bench_apply_rounds=$apply_rounds e2e_bench_configs=$configs" \
 		>"$top/build/bench-e2e.log" 2>&1 || {
 		grep -E '^not ok|^# ----' "$top/build/bench-e2e.log" >&2 || true
 		die "bench: the benchmark run failed (log: build/bench-e2e.log)"
