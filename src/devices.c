@@ -78,6 +78,8 @@ static struct kset *s2attr_devices_kset;
 /* Rules by identity, for unlisted devices bound to vfio-pci (ids=). */
 static struct s2attr_id_rule s2attr_id_rules[S2ATTR_MAX_ID_RULES];
 static u32 s2attr_nr_id_rules;
+/* A known-bad platform (host probe): unlisted devices get Device-nGnRE. */
+static bool s2attr_wc_unsafe;
 
 /*
  * A listed address names a 16-bit PCI domain; a device in a wider one
@@ -147,6 +149,20 @@ static int s2attr_pdev_rule(struct pci_dev *pdev)
 
 	lockdep_assert_held(&s2attr_devices_lock);
 	return s2attr_id_best(s2attr_id_rules, s2attr_nr_id_rules, &id);
+}
+
+/* Its rule's attribute (rule: s2attr_pdev_rule()), or -1 without one. */
+static int s2attr_rule_memattr(int rule)
+{
+	return rule < 0 ? -1 : (int)s2attr_id_rules[rule].memattr;
+}
+
+/* What pdev gets unless it is listed (platform.c); -1: KVM's own. */
+static int s2attr_pdev_unlisted_memattr(struct pci_dev *pdev)
+{
+	return s2attr_unlisted_memattr(s2attr_rule_memattr(s2attr_pdev_rule(pdev)),
+				       READ_ONCE(s2attr_default_memattr),
+				       s2attr_wc_unsafe);
 }
 
 /* BARs only while bound to vfio-pci: nothing else maps them into guests. */
@@ -311,13 +327,16 @@ static int s2attr_publish(struct pci_dev *event_dev, bool event_gone)
 		u32 n = s2attr_pdev_bars(unlisted[i], bars), j, o = 0, bdf = 0;
 		int rule = s2attr_pdev_rule(unlisted[i]);
 
-		if (rule >= 0) {
+		/* A rule, or a known-bad platform, decides: an owner each. */
+		if (rule >= 0 || s2attr_wc_unsafe) {
 			o = owner++;
 			s2attr_pdev_bdf(unlisted[i], &bdf);
 			snap->owners[o].listed = true;
 			snap->owners[o].bdf = bdf;
-			snap->owners[o].memattr = s2attr_id_rules[rule].memattr;
-			snap->owners[o].rewrites = &s2attr_id_rewrites;
+			snap->owners[o].memattr =
+				s2attr_pdev_unlisted_memattr(unlisted[i]);
+			snap->owners[o].rewrites = rule >= 0 ?
+				&s2attr_id_rewrites : &s2attr_default_rewrites;
 		}
 		for (j = 0; j < n; j++) {
 			snap->ranges[snap->nr].start = bars[j].start;
@@ -535,14 +554,6 @@ int s2attr_apply_all(const char *what)
 	return s2attr_record_apply(what, 0, false, true, &res);
 }
 
-/* What decides for an unlisted device: its rule's attribute, or -1. */
-static int s2attr_pdev_id_memattr(struct pci_dev *pdev)
-{
-	int rule = s2attr_pdev_rule(pdev);
-
-	return rule < 0 ? -1 : s2attr_id_rules[rule].memattr;
-}
-
 /*
  * Replace the rules by identity, publish, and apply to the running guests
  * of the unlisted devices bound to vfio-pci whose attribute changed (all
@@ -571,7 +582,7 @@ static int s2attr_ids_set(const struct s2attr_id_rule *rules, u32 nr)
 		got = min(s2attr_unlisted_vfio(NULL, false, devs, n), n);
 	}
 	for (i = 0; i < got; i++)
-		before[i] = s2attr_pdev_id_memattr(devs[i]);
+		before[i] = s2attr_pdev_unlisted_memattr(devs[i]);
 	nr_old = s2attr_nr_id_rules;
 	memcpy(s2attr_id_rules, rules, nr * sizeof(*rules));
 	s2attr_nr_id_rules = nr;
@@ -584,7 +595,7 @@ static int s2attr_ids_set(const struct s2attr_id_rule *rules, u32 nr)
 	}
 	retry = s2attr_all_failed;
 	for (i = 0; i < got; i++) {
-		if (!retry && before[i] == s2attr_pdev_id_memattr(devs[i])) {
+		if (!retry && before[i] == s2attr_pdev_unlisted_memattr(devs[i])) {
 			pci_dev_put(devs[i]);
 			devs[i] = NULL;
 		}
@@ -659,7 +670,8 @@ out:
 /*
  * "<BDF> <vendor>:<device>:<subvendor>:<subdevice>/<class> <memattr>
  * <by>" for every device bound to vfio-pci, by: "listed", "id=<rule>" or
- * "default" (memattr "kernel": KVM's own). A page holds about 50 of them;
+ * "default" (memattr "kernel": KVM's own), with "+platform" where a
+ * known-bad platform made it "device". A page holds about 50 of them;
  * then a last line says "truncated".
  */
 ssize_t s2attr_bound_show(char *buf)
@@ -669,9 +681,9 @@ ssize_t s2attr_bound_show(char *buf)
 	struct s2attr_entry *e;
 	const char *memattr;
 	ssize_t len = 0;
-	bool vfio;
+	bool vfio, platform;
 	u32 bdf;
-	int rule;
+	int rule, m;
 
 	mutex_lock(&s2attr_devices_lock);
 	for_each_pci_dev(pdev) {
@@ -685,20 +697,20 @@ ssize_t s2attr_bound_show(char *buf)
 		}
 		e = s2attr_pdev_bdf(pdev, &bdf) ? s2attr_find(bdf) : NULL;
 		rule = e ? -1 : s2attr_pdev_rule(pdev);
-		if (e)
-			memattr = s2attr_memattr_name(e->memattr);
-		else if (rule >= 0)
-			memattr = s2attr_memattr_name(s2attr_id_rules[rule].memattr);
-		else
-			memattr = s2attr_default_name(READ_ONCE(s2attr_default_memattr));
+		m = e ? (int)e->memattr : s2attr_pdev_unlisted_memattr(pdev);
+		memattr = m >= 0 ? s2attr_memattr_name(m) :
+			  s2attr_default_name(S2ATTR_DEFAULT_KERNEL);
+		platform = !e && s2attr_unlisted_by_platform(s2attr_rule_memattr(rule),
+							     READ_ONCE(s2attr_default_memattr),
+							     s2attr_wc_unsafe);
 		if (rule >= 0)
 			s2attr_id_format(&s2attr_id_rules[rule], id, sizeof(id));
-		len += sysfs_emit_at(buf, len, "%s %04x:%04x:%04x:%04x/%06x %s %s%s\n",
+		len += sysfs_emit_at(buf, len, "%s %04x:%04x:%04x:%04x/%06x %s %s%s%s\n",
 				     pci_name(pdev), pdev->vendor, pdev->device,
 				     pdev->subsystem_vendor, pdev->subsystem_device,
 				     pdev->class, memattr,
 				     e ? "listed" : rule >= 0 ? "id=" : "default",
-				     rule >= 0 ? id : "");
+				     rule >= 0 ? id : "", platform ? "+platform" : "");
 	}
 	mutex_unlock(&s2attr_devices_lock);
 	return len;
@@ -710,7 +722,9 @@ int s2attr_default_set(enum s2attr_default def)
 	bool changed;
 
 	mutex_lock(&s2attr_devices_lock);
-	changed = def != s2attr_default_memattr || s2attr_all_failed;
+	/* On a known-bad platform no unlisted device follows default. */
+	changed = (def != s2attr_default_memattr && !s2attr_wc_unsafe) ||
+		  s2attr_all_failed;
 	/* The hook reads it directly: published by this store. */
 	WRITE_ONCE(s2attr_default_memattr, def);
 	mutex_unlock(&s2attr_devices_lock);
@@ -1035,12 +1049,14 @@ static void s2attr_devices_free(void)
 
 int s2attr_devices_init(struct kobject *parent,
 			const struct s2attr_param_entry *entries, u32 nr,
-			const struct s2attr_id_rule *rules, u32 nr_rules)
+			const struct s2attr_id_rule *rules, u32 nr_rules,
+			bool wc_unsafe)
 {
 	u32 i;
 	int err;
 
 	/* No snapshot yet, no notifier: nothing reads them before the lock. */
+	s2attr_wc_unsafe = wc_unsafe;
 	memcpy(s2attr_id_rules, rules, nr_rules * sizeof(*rules));
 	s2attr_nr_id_rules = nr_rules;
 	atomic64_set(&s2attr_id_rewrites, 0);

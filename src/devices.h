@@ -10,6 +10,7 @@
 #include "idrules.h"
 #include "memattr.h"
 #include "params.h"
+#include "platform.h"
 
 /*
  * What the hook needs to know about the owner of a range: a listed device
@@ -43,7 +44,8 @@ extern atomic64_t s2attr_id_rewrites;
 
 int s2attr_devices_init(struct kobject *parent,
 			const struct s2attr_param_entry *entries, u32 nr,
-			const struct s2attr_id_rule *rules, u32 nr_rules);
+			const struct s2attr_id_rule *rules, u32 nr_rules,
+			bool wc_unsafe);
 void s2attr_devices_exit(void);
 int s2attr_device_set(u32 bdf, enum s2attr_memattr memattr);
 int s2attr_device_remove(u32 bdf);

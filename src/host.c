@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* What kvm-s2attr finds about the host it is loaded on. */
 #include <linux/kvm_host.h>
+#include <linux/pci.h>
 #include <asm/virt.h>
 
 #include "compat/compat.h"
@@ -52,11 +53,28 @@ static enum s2attr_kvm_mode s2attr_kvm_mode(void)
 	return is_kernel_in_hyp_mode() ? S2ATTR_KVM_VHE : S2ATTR_KVM_NVHE;
 }
 
+/* A known-bad platform's device (platform.c), present from boot. */
+static void s2attr_wc_unsafe_probe(struct s2attr_host *host)
+{
+	struct pci_dev *pdev = NULL;
+
+	for_each_pci_dev(pdev) {
+		host->wc_unsafe = s2attr_wc_unsafe_find(pdev->vendor, pdev->device);
+		if (host->wc_unsafe) {
+			strscpy(host->wc_unsafe_dev, pci_name(pdev),
+				sizeof(host->wc_unsafe_dev));
+			pci_dev_put(pdev);	/* for_each_pci_dev's reference */
+			return;
+		}
+	}
+}
+
 void s2attr_host_probe(struct s2attr_host *host)
 {
 	host->kvm_mode = s2attr_kvm_mode();
 	host->fwb = s2attr_cpu_has_fwb();
 	host->kernel_nc = s2attr_kernel_has_normal_nc();
+	s2attr_wc_unsafe_probe(host);
 }
 
 const char *s2attr_kvm_mode_name(enum s2attr_kvm_mode mode)

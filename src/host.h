@@ -4,6 +4,8 @@
 
 #include <linux/types.h>
 
+#include "platform.h"
+
 enum s2attr_kvm_mode {
 	S2ATTR_KVM_UNKNOWN,	/* this kernel does not say whether KVM runs */
 	S2ATTR_KVM_NONE,	/* KVM did not initialise: no EL2, or mode=none */
@@ -17,6 +19,9 @@ struct s2attr_host {
 	enum s2attr_kvm_mode kvm_mode;
 	bool fwb;		/* FEAT_S2FWB in use by KVM */
 	bool kernel_nc;		/* stock KVM maps vfio-pci BARs Normal-NC */
+	/* A platform where write combining to PCIe is unsafe, or NULL. */
+	const struct s2attr_wc_unsafe *wc_unsafe;
+	char wc_unsafe_dev[16];	/* the PCI device that says so */
 };
 
 void s2attr_host_probe(struct s2attr_host *host);

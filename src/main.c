@@ -238,6 +238,22 @@ static ssize_t kernel_nc_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return sysfs_emit(buf, "%d\n", s2attr_host.kernel_nc);
 }
 
+/*
+ * "ok", or "wc-unsafe <BDF> <vendor>:<device> <why>": a known-bad
+ * platform, and the device that says so, where devices not listed by
+ * address get Device-nGnRE.
+ */
+static ssize_t platform_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	const struct s2attr_wc_unsafe *p = s2attr_host.wc_unsafe;
+
+	if (!p)
+		return sysfs_emit(buf, "ok\n");
+	return sysfs_emit(buf, "wc-unsafe %s %04x:%04x %s\n", s2attr_host.wc_unsafe_dev,
+			  p->vendor, p->device, p->why);
+}
+
 static struct kobj_attribute s2attr_add_attr = __ATTR_WO(add);
 static struct kobj_attribute s2attr_remove_attr = __ATTR_WO(remove);
 static struct kobj_attribute s2attr_default_attr = __ATTR_RW_MODE(default, 0644);
@@ -250,6 +266,7 @@ static struct kobj_attribute s2attr_health_attr = __ATTR_RO(health);
 static struct kobj_attribute s2attr_kvm_mode_attr = __ATTR_RO(kvm_mode);
 static struct kobj_attribute s2attr_fwb_attr = __ATTR_RO(fwb);
 static struct kobj_attribute s2attr_kernel_nc_attr = __ATTR_RO(kernel_nc);
+static struct kobj_attribute s2attr_platform_attr = __ATTR_RO(platform);
 static struct kobj_attribute s2attr_live_attr = __ATTR_RO(live);
 static struct kobj_attribute s2attr_last_apply_attr = __ATTR_RO(last_apply);
 
@@ -266,6 +283,7 @@ static struct attribute *s2attr_attrs[] = {
 	&s2attr_kvm_mode_attr.attr,
 	&s2attr_fwb_attr.attr,
 	&s2attr_kernel_nc_attr.attr,
+	&s2attr_platform_attr.attr,
 	&s2attr_live_attr.attr,
 	&s2attr_last_apply_attr.attr,
 	NULL,
@@ -413,7 +431,8 @@ static int __init s2attr_init(void)
 	s2attr_kobj = kobject_create_and_add("kvm_s2attr", kernel_kobj);
 	if (!s2attr_kobj)
 		goto live_exit;
-	err = s2attr_devices_init(s2attr_kobj, entries, nr, rules, nr_rules);
+	err = s2attr_devices_init(s2attr_kobj, entries, nr, rules, nr_rules,
+				  s2attr_host.wc_unsafe);
 	if (err)
 		goto put_kobj;
 
@@ -442,6 +461,9 @@ static int __init s2attr_init(void)
 		s2attr_host.kernel_nc ? "yes" : "no",
 		s2attr_target.func, s2attr_hook_kind_name(), nr, nr_rules,
 		s2attr_default_name(s2attr_default_memattr));
+	if (s2attr_host.wc_unsafe)
+		pr_warn("%s (%s): write combining to PCIe is unsafe here: devices bound to vfio-pci get device unless listed by address\n",
+			s2attr_host.wc_unsafe->why, s2attr_host.wc_unsafe_dev);
 	return 0;
 
 stop_hook:

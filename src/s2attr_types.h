@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Types and helpers shared by the pure-logic files (bdf.c, memattr.c,
- * bar_table.c, params.c, idrules.c), which build both into the module and into the
- * user-space unit tests (tests/unit). Only this header knows which.
+ * bar_table.c, params.c, idrules.c, platform.c), which build both into the
+ * module and into the user-space unit tests (tests/unit). Only this header
+ * knows which.
  */
 #ifndef KVM_S2ATTR_TYPES_H
 #define KVM_S2ATTR_TYPES_H

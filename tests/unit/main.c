@@ -17,6 +17,7 @@ static const struct {
 	{ "bar_table", test_bar_table },
 	{ "params", test_params },
 	{ "idrules", test_idrules },
+	{ "platform", test_platform },
 };
 
 int main(void)

@@ -209,5 +209,6 @@ void test_memattr(void);
 void test_bar_table(void);
 void test_params(void);
 void test_idrules(void);
+void test_platform(void);
 
 #endif /* KVM_S2ATTR_UNIT_H */
