@@ -157,10 +157,13 @@ static int s2attr_rule_memattr(int rule)
 	return rule < 0 ? -1 : (int)s2attr_id_rules[rule].memattr;
 }
 
-/* What pdev gets unless it is listed (platform.c); -1: KVM's own. */
-static int s2attr_pdev_unlisted_memattr(struct pci_dev *pdev)
+/*
+ * What an unlisted device whose rule is rule (s2attr_pdev_rule()) gets
+ * (platform.c); -1: KVM's own.
+ */
+static int s2attr_rule_unlisted_memattr(int rule)
 {
-	return s2attr_unlisted_memattr(s2attr_rule_memattr(s2attr_pdev_rule(pdev)),
+	return s2attr_unlisted_memattr(s2attr_rule_memattr(rule),
 				       READ_ONCE(s2attr_default_memattr),
 				       s2attr_wc_unsafe);
 }
@@ -333,8 +336,7 @@ static int s2attr_publish(struct pci_dev *event_dev, bool event_gone)
 			s2attr_pdev_bdf(unlisted[i], &bdf);
 			snap->owners[o].listed = true;
 			snap->owners[o].bdf = bdf;
-			snap->owners[o].memattr =
-				s2attr_pdev_unlisted_memattr(unlisted[i]);
+			snap->owners[o].memattr = s2attr_rule_unlisted_memattr(rule);
 			snap->owners[o].rewrites = rule >= 0 ?
 				&s2attr_id_rewrites : &s2attr_default_rewrites;
 		}
@@ -582,7 +584,7 @@ static int s2attr_ids_set(const struct s2attr_id_rule *rules, u32 nr)
 		got = min(s2attr_unlisted_vfio(NULL, false, devs, n), n);
 	}
 	for (i = 0; i < got; i++)
-		before[i] = s2attr_pdev_unlisted_memattr(devs[i]);
+		before[i] = s2attr_rule_unlisted_memattr(s2attr_pdev_rule(devs[i]));
 	nr_old = s2attr_nr_id_rules;
 	memcpy(s2attr_id_rules, rules, nr * sizeof(*rules));
 	s2attr_nr_id_rules = nr;
@@ -595,7 +597,8 @@ static int s2attr_ids_set(const struct s2attr_id_rule *rules, u32 nr)
 	}
 	retry = s2attr_all_failed;
 	for (i = 0; i < got; i++) {
-		if (!retry && before[i] == s2attr_pdev_unlisted_memattr(devs[i])) {
+		if (!retry && before[i] ==
+		    s2attr_rule_unlisted_memattr(s2attr_pdev_rule(devs[i]))) {
 			pci_dev_put(devs[i]);
 			devs[i] = NULL;
 		}
@@ -697,7 +700,7 @@ ssize_t s2attr_bound_show(char *buf)
 		}
 		e = s2attr_pdev_bdf(pdev, &bdf) ? s2attr_find(bdf) : NULL;
 		rule = e ? -1 : s2attr_pdev_rule(pdev);
-		m = e ? (int)e->memattr : s2attr_pdev_unlisted_memattr(pdev);
+		m = e ? (int)e->memattr : s2attr_rule_unlisted_memattr(rule);
 		memattr = m >= 0 ? s2attr_memattr_name(m) :
 			  s2attr_default_name(S2ATTR_DEFAULT_KERNEL);
 		platform = !e && s2attr_unlisted_by_platform(s2attr_rule_memattr(rule),
