@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The listed devices: one entry per PCI address, shown in sysfs as
- * devices/<BDF>/, and the snapshot of their memory BARs the stage-2 hook
- * reads.
+ * devices/<BDF>/; the rules by identity, default= and the applications of
+ * changes to running guests. The BAR snapshot the stage-2 hook reads is
+ * built from them by snapshot.c.
  *
  * Entries change only in process context, under s2attr_devices_lock (sysfs
- * writes, module load, the PCI bus notifier). Every change rebuilds the
- * whole snapshot and publishes it with RCU: the hook runs under KVM's
- * mmu_lock with preemption disabled, where nothing may sleep or look PCI
- * devices up.
+ * writes, module load, the PCI bus notifier), and every change rebuilds
+ * and publishes the whole snapshot.
  *
  * Adding and removing entries is also serialised as a whole by
  * s2attr_entries_lock, held until a removed entry's sysfs directory is
@@ -32,362 +31,41 @@
 #include <linux/sysfs.h>
 #include <linux/timekeeping.h>
 
-#include "bar_table.h"
 #include "bdf.h"
 #include "devices.h"
 #include "live.h"
 
-struct s2attr_bar {
-	u64 start;
-	u64 end;		/* inclusive: the last byte a guest can map */
-	int index;
-	bool overlap;		/* dropped: overlaps another device's BAR */
-};
-
+/* A listed device: its sysfs directory, and its last application. */
 struct s2attr_entry {
-	struct kobject *kobj;	/* devices/<BDF>/, the kernel's */
-	struct list_head node;
-	u32 bdf;
-	enum s2attr_memattr memattr;
-	atomic64_t rewrites;
-	/* The last change's application to running guests, if any. */
+	struct s2attr_listed listed;	/* what the snapshot sees of it */
+	struct kobject *kobj;		/* devices/<BDF>/, the kernel's */
 	bool applied_valid;
 	u64 applied_seq;
 	struct s2attr_live_result applied;
-	/* What PCI said when the snapshot was last built. */
-	bool present;
-	char driver[32];
-	u32 nr_bars;
-	struct s2attr_bar bars[PCI_STD_NUM_BARS];
 };
-
-struct s2attr_snapshot __rcu *s2attr_snapshot;
-enum s2attr_default s2attr_default_memattr;
-atomic64_t s2attr_default_rewrites;
-/* Rewrites of the BARs of devices a rule by identity decides. */
-atomic64_t s2attr_id_rewrites;
 
 static DEFINE_MUTEX(s2attr_entries_lock);
 static DEFINE_MUTEX(s2attr_devices_lock);
-static LIST_HEAD(s2attr_entries);
-static u32 s2attr_nr_entries;
-/* A rebuild failed: the hook still reads the table before it (health). */
-static bool s2attr_table_stale;
-static int s2attr_table_stale_err;
+/* The listed devices and the rules by identity (ids=): snapshot.c's input. */
+static struct s2attr_policy s2attr_policy = {
+	.lock = &s2attr_devices_lock,
+	.listed = LIST_HEAD_INIT(s2attr_policy.listed),
+};
+
 static struct kset *s2attr_devices_kset;
-/* Rules by identity, for unlisted devices bound to vfio-pci (ids=). */
-static struct s2attr_id_rule s2attr_id_rules[S2ATTR_MAX_ID_RULES];
-static u32 s2attr_nr_id_rules;
-/* A known-bad platform (host probe): unlisted devices get Device-nGnRE. */
-static bool s2attr_wc_unsafe;
-
-/*
- * A listed address names a 16-bit PCI domain; a device in a wider one
- * (VMD, for instance) can never be listed, and must not alias domain 0.
- */
-static bool s2attr_pdev_bdf(struct pci_dev *pdev, u32 *bdf)
-{
-	int domain = pci_domain_nr(pdev->bus);
-
-	if (domain < 0 || domain > 0xffff)
-		return false;
-	*bdf = S2ATTR_BDF(domain, pdev->bus->number, pdev->devfn);
-	return true;
-}
-
-/*
- * The driver bound to pdev, if it is vfio-pci or one of its variants: only
- * those map BARs into guests. Read without the device lock: the driver
- * cannot go away meanwhile, because unbinding it sends the bus notifier,
- * which waits for s2attr_devices_lock, held by every caller.
- */
-static const char *s2attr_pdev_driver(struct pci_dev *pdev, bool *vfio)
-{
-	struct device_driver *drv = READ_ONCE(pdev->dev.driver);
-
-	lockdep_assert_held(&s2attr_devices_lock);
-	*vfio = drv && s2attr_driver_is_vfio_pci(drv->name);
-	return drv ? drv->name : "-";
-}
-
-/*
- * The memory BARs a guest may map: assigned and claimed in the resource
- * tree (a BAR being moved or resized is not). Returns how many were
- * written to bars. (s2attr_publish() extends the ones smaller than a page.)
- */
-static u32 s2attr_pdev_bars(struct pci_dev *pdev, struct s2attr_bar *bars)
-{
-	u32 nr = 0;
-	int i;
-
-	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
-		struct resource *res = &pdev->resource[i];
-
-		if (!(res->flags & IORESOURCE_MEM) ||
-		    (res->flags & IORESOURCE_UNSET) || !READ_ONCE(res->parent) ||
-		    !res->start || !resource_size(res))
-			continue;
-		bars[nr].start = res->start;
-		bars[nr].end = res->end;
-		bars[nr].index = i;
-		bars[nr].overlap = false;
-		nr++;
-	}
-	return nr;
-}
-
-/* The rule by identity that decides for pdev, or -1 if none matches. */
-static int s2attr_pdev_rule(struct pci_dev *pdev)
-{
-	struct s2attr_pci_id id = {
-		.vendor = pdev->vendor,
-		.device = pdev->device,
-		.subvendor = pdev->subsystem_vendor,
-		.subdevice = pdev->subsystem_device,
-		.class = pdev->class,
-	};
-
-	lockdep_assert_held(&s2attr_devices_lock);
-	return s2attr_id_best(s2attr_id_rules, s2attr_nr_id_rules, &id);
-}
-
-/* Its rule's attribute (rule: s2attr_pdev_rule()), or -1 without one. */
-static int s2attr_rule_memattr(int rule)
-{
-	return rule < 0 ? -1 : (int)s2attr_id_rules[rule].memattr;
-}
-
-/*
- * What an unlisted device whose rule is rule (s2attr_pdev_rule()) gets
- * (platform.c); -1: KVM's own.
- */
-static int s2attr_rule_unlisted_memattr(int rule)
-{
-	return s2attr_unlisted_memattr(s2attr_rule_memattr(rule),
-				       READ_ONCE(s2attr_default_memattr),
-				       s2attr_wc_unsafe);
-}
-
-/* BARs only while bound to vfio-pci: nothing else maps them into guests. */
-static void s2attr_entry_fill(struct s2attr_entry *e, struct pci_dev *pdev)
-{
-	bool vfio;
-
-	e->present = true;
-	strscpy(e->driver, s2attr_pdev_driver(pdev, &vfio), sizeof(e->driver));
-	if (vfio)
-		e->nr_bars = s2attr_pdev_bars(pdev, e->bars);
-}
-
-/*
- * Ask PCI about e's device. The device a bus notification is about is
- * used as given: while it is being added or removed, a look-up by address
- * may or may not find it.
- */
-static void s2attr_entry_resolve(struct s2attr_entry *e,
-				 struct pci_dev *event_dev, bool event_gone)
-{
-	struct pci_dev *pdev;
-	u32 bdf;
-
-	e->present = false;
-	e->nr_bars = 0;
-	strscpy(e->driver, "-", sizeof(e->driver));
-	if (event_dev && s2attr_pdev_bdf(event_dev, &bdf) && bdf == e->bdf) {
-		if (!event_gone)
-			s2attr_entry_fill(e, event_dev);
-		return;
-	}
-	pdev = pci_get_domain_bus_and_slot(S2ATTR_BDF_DOMAIN(e->bdf),
-					   S2ATTR_BDF_BUS(e->bdf),
-					   S2ATTR_BDF_DEVFN(e->bdf));
-	if (pdev) {
-		s2attr_entry_fill(e, pdev);
-		pci_dev_put(pdev);
-	}
-}
-
-static void s2attr_unpublish(void)
-{
-	struct s2attr_snapshot *old;
-
-	old = rcu_replace_pointer(s2attr_snapshot, NULL,
-				  lockdep_is_held(&s2attr_devices_lock));
-	if (old)
-		kfree_rcu(old, rcu);
-}
-
-static struct s2attr_entry *s2attr_find(u32 bdf);
-
-/*
- * Unlisted devices bound to vfio-pci, whose memory BARs default=device
- * covers: the pci_dev of each, referenced, in devs (up to max); returns
- * how many there are (more than max if devs was too small).
- */
-static u32 s2attr_unlisted_vfio(struct pci_dev *event_dev, bool event_gone,
-				struct pci_dev **devs, u32 max)
-{
-	struct pci_dev *pdev = NULL;
-	u32 nr = 0, bdf;
-	bool vfio;
-
-	for_each_pci_dev(pdev) {
-		if (pdev == event_dev && event_gone)
-			continue;
-		if (!s2attr_pdev_bdf(pdev, &bdf) || s2attr_find(bdf))
-			continue;
-		s2attr_pdev_driver(pdev, &vfio);
-		if (!vfio)
-			continue;
-		if (nr < max)
-			devs[nr] = pci_dev_get(pdev);
-		nr++;
-	}
-	return nr;
-}
-
-/* Overlapping BARs are left out of the table: say which, in status too. */
-static void s2attr_report_dropped(const struct s2attr_range *r, u32 nr)
-{
-	struct s2attr_entry *e;
-	u32 i, owner, j;
-
-	for (i = 0; i < nr; i++) {
-		pr_warn_ratelimited("BAR %#llx-%#llx overlaps another device's BAR: left to KVM's own attribute\n",
-				    r[i].start, r[i].end);
-		if (!r[i].owner)
-			continue;	/* an unlisted device's */
-		owner = 1;
-		list_for_each_entry(e, &s2attr_entries, node)
-			if (owner++ == r[i].owner)
-				for (j = 0; j < e->nr_bars; j++)
-					if (e->bars[j].index == r[i].bar)
-						e->bars[j].overlap = true;
-	}
-}
-
-/*
- * Rebuild and publish the snapshot: the BARs of listed devices (owners 1
- * and up), of unlisted devices bound to vfio-pci that a rule by identity
- * decides (an owner each, after the listed ones), and of the other
- * unlisted ones (owner 0, for default=device). On failure the previous
- * snapshot stays published: dropping it would give every listed device
- * KVM's attribute, silently. Health reports the failure until a rebuild
- * succeeds.
- */
-static int s2attr_publish(struct pci_dev *event_dev, bool event_gone)
-{
-	struct s2attr_bar bars[PCI_STD_NUM_BARS];
-	struct s2attr_snapshot *snap, *old;
-	struct pci_dev **unlisted = NULL;
-	u32 nr = 0, owner = 1, i, nr_unlisted, got, kept;
-	struct s2attr_entry *e;
-	int err = -ENOMEM;
-
-	lockdep_assert_held(&s2attr_devices_lock);
-	list_for_each_entry(e, &s2attr_entries, node) {
-		s2attr_entry_resolve(e, event_dev, event_gone);
-		nr += e->nr_bars;
-	}
-	/* Devices may bind meanwhile: their own notification rebuilds again. */
-	nr_unlisted = s2attr_unlisted_vfio(event_dev, event_gone, NULL, 0);
-	if (nr_unlisted) {
-		unlisted = kcalloc(nr_unlisted, sizeof(*unlisted), GFP_KERNEL);
-		if (!unlisted) {
-			nr_unlisted = 0;	/* no references taken */
-			goto fail;
-		}
-		got = s2attr_unlisted_vfio(event_dev, event_gone, unlisted,
-					   nr_unlisted);
-		nr_unlisted = min(got, nr_unlisted);
-	}
-	snap = kzalloc(struct_size(snap, ranges,
-				   nr + nr_unlisted * PCI_STD_NUM_BARS) +
-		       (s2attr_nr_entries + 1 + nr_unlisted) *
-		       sizeof(*snap->owners),
-		       GFP_KERNEL);
-	if (!snap)
-		goto fail;
-	snap->owners = (struct s2attr_owner *)
-		&snap->ranges[nr + nr_unlisted * PCI_STD_NUM_BARS];
-	snap->owners[0].listed = false;
-	snap->owners[0].rewrites = &s2attr_default_rewrites;
-	list_for_each_entry(e, &s2attr_entries, node) {
-		snap->owners[owner].listed = true;
-		snap->owners[owner].bdf = e->bdf;
-		snap->owners[owner].memattr = e->memattr;
-		snap->owners[owner].rewrites = &e->rewrites;
-		for (i = 0; i < e->nr_bars; i++) {
-			snap->ranges[snap->nr].start = e->bars[i].start;
-			snap->ranges[snap->nr].end = e->bars[i].end;
-			snap->ranges[snap->nr].owner = owner;
-			snap->ranges[snap->nr].bar = e->bars[i].index;
-			snap->nr++;
-		}
-		owner++;
-	}
-	for (i = 0; i < nr_unlisted; i++) {
-		u32 n = s2attr_pdev_bars(unlisted[i], bars), j, o = 0, bdf = 0;
-		int rule = s2attr_pdev_rule(unlisted[i]);
-
-		/* A rule, or a known-bad platform, decides: an owner each. */
-		if (rule >= 0 || s2attr_wc_unsafe) {
-			o = owner++;
-			s2attr_pdev_bdf(unlisted[i], &bdf);
-			snap->owners[o].listed = true;
-			snap->owners[o].bdf = bdf;
-			snap->owners[o].memattr = s2attr_rule_unlisted_memattr(rule);
-			snap->owners[o].rewrites = rule >= 0 ?
-				&s2attr_id_rewrites : &s2attr_default_rewrites;
-		}
-		for (j = 0; j < n; j++) {
-			snap->ranges[snap->nr].start = bars[j].start;
-			snap->ranges[snap->nr].end = bars[j].end;
-			snap->ranges[snap->nr].owner = o;
-			snap->ranges[snap->nr].bar = bars[j].index;
-			snap->nr++;
-		}
-	}
-	s2attr_ranges_extend_subpage(snap->ranges, snap->nr, PAGE_SIZE);
-	/* Listed devices' ranges come first, in list order: show the pages. */
-	i = 0;
-	list_for_each_entry(e, &s2attr_entries, node) {
-		u32 j;
-
-		for (j = 0; j < e->nr_bars; j++)
-			e->bars[j].end = snap->ranges[i++].end;
-	}
-	kept = s2attr_ranges_sort_apart(snap->ranges, snap->nr);
-	s2attr_report_dropped(&snap->ranges[kept], snap->nr - kept);
-	snap->nr = kept;
-	old = rcu_replace_pointer(s2attr_snapshot, snap,
-				  lockdep_is_held(&s2attr_devices_lock));
-	if (old)
-		kfree_rcu(old, rcu);
-	s2attr_table_stale = false;
-	err = 0;
-	goto out;
-
-fail:
-	pr_err("cannot rebuild the BAR table (%d): the previous one stays in use until a rebuild succeeds\n",
-	       err);
-	s2attr_table_stale = true;
-	s2attr_table_stale_err = err;
-out:
-	for (i = 0; i < nr_unlisted; i++)
-		pci_dev_put(unlisted[i]);
-	kfree(unlisted);
-	return err;
-}
 
 static struct s2attr_entry *s2attr_find(u32 bdf)
 {
-	struct s2attr_entry *e;
+	struct s2attr_listed *l = s2attr_listed_find(&s2attr_policy, bdf);
 
-	list_for_each_entry(e, &s2attr_entries, node)
-		if (e->bdf == bdf)
-			return e;
-	return NULL;
+	return l ? container_of(l, struct s2attr_entry, listed) : NULL;
+}
+
+/* What pdev, unlisted, gets by its rule, default= and the platform. */
+static int s2attr_pdev_unlisted_memattr(struct pci_dev *pdev)
+{
+	return s2attr_rule_unlisted_memattr(&s2attr_policy,
+					    s2attr_pdev_rule(&s2attr_policy, pdev));
 }
 
 static bool s2attr_apply_failed(const struct s2attr_live_result *res)
@@ -403,17 +81,17 @@ static bool s2attr_apply_failed(const struct s2attr_live_result *res)
 static int s2attr_entry_set_memattr(struct s2attr_entry *e,
 				    enum s2attr_memattr memattr)
 {
-	enum s2attr_memattr old = e->memattr;
+	enum s2attr_memattr old = e->listed.memattr;
 	int err;
 
 	lockdep_assert_held(&s2attr_devices_lock);
 	if (old == memattr)
 		return e->applied_valid && s2attr_apply_failed(&e->applied) ? 0 : 1;
-	WRITE_ONCE(e->memattr, memattr);
-	err = s2attr_publish(NULL, false);
+	WRITE_ONCE(e->listed.memattr, memattr);
+	err = s2attr_snapshot_publish(&s2attr_policy, NULL, false);
 	if (err) {
-		WRITE_ONCE(e->memattr, old);
-		s2attr_publish(NULL, false);
+		WRITE_ONCE(e->listed.memattr, old);
+		s2attr_snapshot_publish(&s2attr_policy, NULL, false);
 	}
 	return err;
 }
@@ -422,9 +100,9 @@ static int s2attr_entry_set_memattr(struct s2attr_entry *e,
 static void s2attr_entry_unlink(struct s2attr_entry *e)
 {
 	lockdep_assert_held(&s2attr_devices_lock);
-	list_del(&e->node);
-	s2attr_nr_entries--;
-	s2attr_publish(NULL, false);
+	list_del(&e->listed.node);
+	s2attr_policy.nr_listed--;
+	s2attr_snapshot_publish(&s2attr_policy, NULL, false);
 }
 
 /*
@@ -440,7 +118,7 @@ static void s2attr_entry_del_dir(struct s2attr_entry *e)
 /* Free an unlinked entry whose directory is gone. */
 static void s2attr_entry_free(struct s2attr_entry *e)
 {
-	/* The old snapshot may still point at e->rewrites. */
+	/* The old snapshot may still point at e->listed.rewrites. */
 	synchronize_rcu();
 	kfree(e);
 }
@@ -451,7 +129,7 @@ static struct s2attr_entry *s2attr_find_kobj(struct kobject *kobj)
 	struct s2attr_entry *e;
 
 	lockdep_assert_held(&s2attr_devices_lock);
-	list_for_each_entry(e, &s2attr_entries, node)
+	list_for_each_entry(e, &s2attr_policy.listed, listed.node)
 		if (e->kobj == kobj)
 			return e;
 	return NULL;
@@ -571,34 +249,33 @@ static int s2attr_ids_set(const struct s2attr_id_rule *rules, u32 nr)
 	int *before = NULL, err = -ENOMEM;
 	bool retry;
 
-	old = kmemdup(s2attr_id_rules, sizeof(s2attr_id_rules), GFP_KERNEL);
+	old = kmemdup(s2attr_policy.rules, sizeof(s2attr_policy.rules), GFP_KERNEL);
 	if (!old)
 		return -ENOMEM;
 	mutex_lock(&s2attr_devices_lock);
-	n = s2attr_unlisted_vfio(NULL, false, NULL, 0);
+	n = s2attr_unlisted_vfio(&s2attr_policy, NULL, false, NULL, 0);
 	if (n) {
 		devs = kcalloc(n, sizeof(*devs), GFP_KERNEL);
 		before = kcalloc(n, sizeof(*before), GFP_KERNEL);
 		if (!devs || !before)
 			goto unlock;
-		got = min(s2attr_unlisted_vfio(NULL, false, devs, n), n);
+		got = min(s2attr_unlisted_vfio(&s2attr_policy, NULL, false, devs, n), n);
 	}
 	for (i = 0; i < got; i++)
-		before[i] = s2attr_rule_unlisted_memattr(s2attr_pdev_rule(devs[i]));
-	nr_old = s2attr_nr_id_rules;
-	memcpy(s2attr_id_rules, rules, nr * sizeof(*rules));
-	s2attr_nr_id_rules = nr;
-	err = s2attr_publish(NULL, false);
+		before[i] = s2attr_pdev_unlisted_memattr(devs[i]);
+	nr_old = s2attr_policy.nr_rules;
+	memcpy(s2attr_policy.rules, rules, nr * sizeof(*rules));
+	s2attr_policy.nr_rules = nr;
+	err = s2attr_snapshot_publish(&s2attr_policy, NULL, false);
 	if (err) {
-		memcpy(s2attr_id_rules, old, sizeof(s2attr_id_rules));
-		s2attr_nr_id_rules = nr_old;
-		s2attr_publish(NULL, false);
+		memcpy(s2attr_policy.rules, old, sizeof(s2attr_policy.rules));
+		s2attr_policy.nr_rules = nr_old;
+		s2attr_snapshot_publish(&s2attr_policy, NULL, false);
 		goto unlock;
 	}
 	retry = s2attr_all_failed;
 	for (i = 0; i < got; i++) {
-		if (!retry && before[i] ==
-		    s2attr_rule_unlisted_memattr(s2attr_pdev_rule(devs[i]))) {
+		if (!retry && before[i] == s2attr_pdev_unlisted_memattr(devs[i])) {
 			pci_dev_put(devs[i]);
 			devs[i] = NULL;
 		}
@@ -635,10 +312,10 @@ ssize_t s2attr_ids_show(char *buf)
 	u32 i;
 
 	mutex_lock(&s2attr_devices_lock);
-	for (i = 0; i < s2attr_nr_id_rules; i++) {
-		s2attr_id_format(&s2attr_id_rules[i], id, sizeof(id));
+	for (i = 0; i < s2attr_policy.nr_rules; i++) {
+		s2attr_id_format(&s2attr_policy.rules[i], id, sizeof(id));
 		len += sysfs_emit_at(buf, len, "%s=%s\n", id,
-				     s2attr_memattr_name(s2attr_id_rules[i].memattr));
+				     s2attr_memattr_name(s2attr_policy.rules[i].memattr));
 	}
 	mutex_unlock(&s2attr_devices_lock);
 	return len;
@@ -690,7 +367,7 @@ ssize_t s2attr_bound_show(char *buf)
 
 	mutex_lock(&s2attr_devices_lock);
 	for_each_pci_dev(pdev) {
-		s2attr_pdev_driver(pdev, &vfio);
+		s2attr_pdev_driver(&s2attr_policy, pdev, &vfio);
 		if (!vfio)
 			continue;
 		if (len > PAGE_SIZE - 128) {
@@ -699,15 +376,13 @@ ssize_t s2attr_bound_show(char *buf)
 			break;
 		}
 		e = s2attr_pdev_bdf(pdev, &bdf) ? s2attr_find(bdf) : NULL;
-		rule = e ? -1 : s2attr_pdev_rule(pdev);
-		m = e ? (int)e->memattr : s2attr_rule_unlisted_memattr(rule);
+		rule = e ? -1 : s2attr_pdev_rule(&s2attr_policy, pdev);
+		m = e ? (int)e->listed.memattr : s2attr_rule_unlisted_memattr(&s2attr_policy, rule);
 		memattr = m >= 0 ? s2attr_memattr_name(m) :
 			  s2attr_default_name(S2ATTR_DEFAULT_KERNEL);
-		platform = !e && s2attr_unlisted_by_platform(s2attr_rule_memattr(rule),
-							     READ_ONCE(s2attr_default_memattr),
-							     s2attr_wc_unsafe);
+		platform = !e && s2attr_rule_unlisted_by_platform(&s2attr_policy, rule);
 		if (rule >= 0)
-			s2attr_id_format(&s2attr_id_rules[rule], id, sizeof(id));
+			s2attr_id_format(&s2attr_policy.rules[rule], id, sizeof(id));
 		len += sysfs_emit_at(buf, len, "%s %04x:%04x:%04x:%04x/%06x %s %s%s%s\n",
 				     pci_name(pdev), pdev->vendor, pdev->device,
 				     pdev->subsystem_vendor, pdev->subsystem_device,
@@ -726,7 +401,7 @@ int s2attr_default_set(enum s2attr_default def)
 
 	mutex_lock(&s2attr_devices_lock);
 	/* On a known-bad platform no unlisted device follows default. */
-	changed = (def != s2attr_default_memattr && !s2attr_wc_unsafe) ||
+	changed = (def != s2attr_default_memattr && !s2attr_policy.wc_unsafe) ||
 		  s2attr_all_failed;
 	/* The hook reads it directly: published by this store. */
 	WRITE_ONCE(s2attr_default_memattr, def);
@@ -750,12 +425,13 @@ ssize_t s2attr_devices_health(char *buf, ssize_t len)
 {
 	char name[S2ATTR_BDF_STRLEN];
 	struct s2attr_entry *e;
+	int err;
 
 	mutex_lock(&s2attr_devices_lock);
-	if (s2attr_table_stale)
+	if (s2attr_snapshot_stale(&s2attr_policy, &err))
 		len += sysfs_emit_at(buf, len,
 				     "table-stale: rebuilding the BAR table failed (%d): the hook uses the previous one, which may not match the configuration or the devices; any change retries\n",
-				     s2attr_table_stale_err);
+				     err);
 	if (s2attr_all_failed)
 		len += sysfs_emit_at(buf, len,
 				     "apply-failed: %s at %lld: error %d%s: running guests may keep an old attribute; apply again (kvm-s2attr default, set) or restart them\n",
@@ -763,11 +439,11 @@ ssize_t s2attr_devices_health(char *buf, ssize_t len)
 				     (long long)s2attr_all_failed_res.when,
 				     s2attr_all_failed_res.err,
 				     s2attr_apply_why(s2attr_all_failed_res.err));
-	list_for_each_entry(e, &s2attr_entries, node) {
+	list_for_each_entry(e, &s2attr_policy.listed, listed.node) {
 		if (!e->applied_valid || !s2attr_apply_failed(&e->applied) ||
 		    e->applied_seq < s2attr_all_ok_seq)
 			continue;
-		s2attr_bdf_format(e->bdf, name);
+		s2attr_bdf_format(e->listed.bdf, name);
 		len += sysfs_emit_at(buf, len,
 				     "apply-failed: %s at %lld: error %d%s: its running guests may keep the old attribute; set it again or restart them\n",
 				     name, (long long)e->applied.when,
@@ -801,7 +477,7 @@ static ssize_t memattr_show(struct kobject *kobj, struct kobj_attribute *attr,
 	mutex_lock(&s2attr_devices_lock);
 	e = s2attr_find_kobj(kobj);
 	if (e)
-		len = sysfs_emit(buf, "%s\n", s2attr_memattr_name(e->memattr));
+		len = sysfs_emit(buf, "%s\n", s2attr_memattr_name(e->listed.memattr));
 	mutex_unlock(&s2attr_devices_lock);
 	return len;
 }
@@ -820,7 +496,7 @@ static ssize_t memattr_store(struct kobject *kobj, struct kobj_attribute *attr,
 	mutex_lock(&s2attr_devices_lock);
 	e = s2attr_find_kobj(kobj);
 	err = e ? s2attr_entry_set_memattr(e, memattr) : -ENOENT;
-	bdf = e ? e->bdf : 0;
+	bdf = e ? e->listed.bdf : 0;
 	mutex_unlock(&s2attr_devices_lock);
 	if (!err)
 		err = s2attr_apply_device(bdf);
@@ -843,15 +519,15 @@ static ssize_t state_show(struct kobject *kobj, struct kobj_attribute *attr,
 	e = s2attr_find_kobj(kobj);
 	if (!e) {
 		len = -ENOENT;
-	} else if (!e->present) {
+	} else if (!e->listed.present) {
 		len = sysfs_emit(buf, "absent\n");
 	} else {
-		len = sysfs_emit(buf, "present %s", e->driver);
-		for (i = 0; i < e->nr_bars; i++)
+		len = sysfs_emit(buf, "present %s", e->listed.driver);
+		for (i = 0; i < e->listed.nr_bars; i++)
 			len += sysfs_emit_at(buf, len, " %sbar%d=%#llx-%#llx",
-					     e->bars[i].overlap ? "overlap-" : "",
-					     e->bars[i].index, e->bars[i].start,
-					     e->bars[i].end);
+					     e->listed.bars[i].overlap ? "overlap-" : "",
+					     e->listed.bars[i].index, e->listed.bars[i].start,
+					     e->listed.bars[i].end);
 		len += sysfs_emit_at(buf, len, "\n");
 	}
 	mutex_unlock(&s2attr_devices_lock);
@@ -868,7 +544,7 @@ static ssize_t rewrites_show(struct kobject *kobj, struct kobj_attribute *attr,
 	e = s2attr_find_kobj(kobj);
 	if (e)
 		len = sysfs_emit(buf, "%lld\n",
-				 (long long)atomic64_read(&e->rewrites));
+				 (long long)atomic64_read(&e->listed.rewrites));
 	mutex_unlock(&s2attr_devices_lock);
 	return len;
 }
@@ -939,23 +615,23 @@ static int s2attr_device_add(u32 bdf, enum s2attr_memattr memattr,
 		goto out;
 	}
 	err = -ENOSPC;
-	if (s2attr_nr_entries >= S2ATTR_MAX_DEVICES)
+	if (s2attr_policy.nr_listed >= S2ATTR_MAX_DEVICES)
 		goto out;
 	err = -ENOMEM;
 	e = kzalloc(sizeof(*e), GFP_KERNEL);
 	if (!e)
 		goto out;
-	e->bdf = bdf;
-	e->memattr = memattr;
-	atomic64_set(&e->rewrites, 0);
+	e->listed.bdf = bdf;
+	e->listed.memattr = memattr;
+	atomic64_set(&e->listed.rewrites, 0);
 	e->kobj = s2attr_entry_create_dir(bdf);
 	if (!e->kobj) {
 		kfree(e);
 		goto out;
 	}
-	list_add_tail(&e->node, &s2attr_entries);
-	s2attr_nr_entries++;
-	err = publish ? s2attr_publish(NULL, false) : 0;
+	list_add_tail(&e->listed.node, &s2attr_policy.listed);
+	s2attr_policy.nr_listed++;
+	err = publish ? s2attr_snapshot_publish(&s2attr_policy, NULL, false) : 0;
 	if (err) {
 		s2attr_entry_unlink(e);
 		mutex_unlock(&s2attr_devices_lock);
@@ -1022,7 +698,7 @@ static int s2attr_pci_notify(struct notifier_block *nb, unsigned long action,
 	 * to or from vfio-pci changes what default=device covers.
 	 */
 	mutex_lock(&s2attr_devices_lock);
-	s2attr_publish(pdev, gone);
+	s2attr_snapshot_publish(&s2attr_policy, pdev, gone);
 	mutex_unlock(&s2attr_devices_lock);
 	return NOTIFY_OK;
 }
@@ -1038,14 +714,14 @@ static void s2attr_devices_free(void)
 
 	mutex_lock(&s2attr_entries_lock);
 	mutex_lock(&s2attr_devices_lock);
-	list_splice_init(&s2attr_entries, &dead);
-	s2attr_nr_entries = 0;
-	s2attr_unpublish();
+	list_splice_init(&s2attr_policy.listed, &dead);
+	s2attr_policy.nr_listed = 0;
+	s2attr_snapshot_unpublish(&s2attr_policy);
 	mutex_unlock(&s2attr_devices_lock);
-	list_for_each_entry(e, &dead, node)
+	list_for_each_entry(e, &dead, listed.node)
 		s2attr_entry_del_dir(e);
 	synchronize_rcu();
-	list_for_each_entry_safe(e, tmp, &dead, node)
+	list_for_each_entry_safe(e, tmp, &dead, listed.node)
 		kfree(e);
 	mutex_unlock(&s2attr_entries_lock);
 }
@@ -1059,9 +735,9 @@ int s2attr_devices_init(struct kobject *parent,
 	int err;
 
 	/* No snapshot yet, no notifier: nothing reads them before the lock. */
-	s2attr_wc_unsafe = wc_unsafe;
-	memcpy(s2attr_id_rules, rules, nr_rules * sizeof(*rules));
-	s2attr_nr_id_rules = nr_rules;
+	s2attr_policy.wc_unsafe = wc_unsafe;
+	memcpy(s2attr_policy.rules, rules, nr_rules * sizeof(*rules));
+	s2attr_policy.nr_rules = nr_rules;
 	atomic64_set(&s2attr_id_rewrites, 0);
 
 	s2attr_devices_kset = kset_create_and_add("devices", NULL, parent);
@@ -1078,7 +754,7 @@ int s2attr_devices_init(struct kobject *parent,
 		goto fail;
 	/* Once, for every entry; and after the notifier is in place. */
 	mutex_lock(&s2attr_devices_lock);
-	err = s2attr_publish(NULL, false);
+	err = s2attr_snapshot_publish(&s2attr_policy, NULL, false);
 	mutex_unlock(&s2attr_devices_lock);
 	if (err) {
 		bus_unregister_notifier(&pci_bus_type, &s2attr_pci_nb);

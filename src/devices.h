@@ -6,41 +6,10 @@
 #include <linux/kobject.h>
 #include <linux/rcupdate.h>
 
-#include "bar_table.h"
 #include "idrules.h"
 #include "memattr.h"
 #include "params.h"
-#include "platform.h"
-
-/*
- * What the hook needs to know about the owner of a range: a listed device
- * or an unlisted one a rule by identity decides, and its attribute; or
- * (owner 0) any other device bound to vfio-pci, which only default=device
- * changes.
- */
-struct s2attr_owner {
-	bool listed;			/* listed, or decided by a rule */
-	u32 bdf;			/* listed: the device's */
-	enum s2attr_memattr memattr;
-	atomic64_t *rewrites;
-};
-
-/*
- * The memory BARs of every device bound to vfio-pci, listed or not, that
- * do not overlap one another, sorted for lookup in the stage-2 fault path.
- * Immutable once published; replaced as a whole.
- */
-struct s2attr_snapshot {
-	struct rcu_head rcu;
-	u32 nr;
-	struct s2attr_owner *owners;	/* indexed by s2attr_range.owner */
-	struct s2attr_range ranges[];
-};
-
-extern struct s2attr_snapshot __rcu *s2attr_snapshot;
-extern enum s2attr_default s2attr_default_memattr;
-extern atomic64_t s2attr_default_rewrites;
-extern atomic64_t s2attr_id_rewrites;
+#include "snapshot.h"
 
 int s2attr_devices_init(struct kobject *parent,
 			const struct s2attr_param_entry *entries, u32 nr,

@@ -28,7 +28,7 @@
 #include <asm/insn.h>
 
 #include "compat/compat.h"
-#include "devices.h"
+#include "snapshot.h"
 #include "hook.h"
 #include "ksym.h"
 #include "kvm_s2attr_trace.h"
