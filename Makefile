@@ -143,7 +143,8 @@ debug-e2e:
 # Upstream's KVM selftests (tests/e2e/kvm-selftests.list, from the
 # kernel's own linux-source) stock and with the module loaded, on 6.12
 # and 7.2, VHE and nVHE: an oracle from outside the project. Not in check
-# yet: about 10 minutes a boot, which CI's 90 minutes cannot hold (README).
+# yet: 21 minutes (6.12's two boots 5.5, 7.2's 11), which CI's 90 minutes
+# cannot hold (README).
 selftests:
 	$(E2E) --kernels "trixie sid" --scenarios selftests --timeout 3000
 
