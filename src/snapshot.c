@@ -96,7 +96,8 @@ int s2attr_pdev_rule(struct s2attr_policy *p, struct pci_dev *pdev)
 	return s2attr_id_best(p->rules, p->nr_rules, &id);
 }
 
-int s2attr_rule_memattr(struct s2attr_policy *p, int rule)
+/* Its rule's attribute (rule: s2attr_pdev_rule()), or -1 without one. */
+static int s2attr_rule_memattr(struct s2attr_policy *p, int rule)
 {
 	return rule < 0 ? -1 : (int)p->rules[rule].memattr;
 }

@@ -103,8 +103,6 @@ const char *s2attr_pdev_driver(struct s2attr_policy *p, struct pci_dev *pdev,
 			       bool *vfio);
 /* The rule by identity that decides for pdev, or -1 if none matches. */
 int s2attr_pdev_rule(struct s2attr_policy *p, struct pci_dev *pdev);
-/* Its rule's attribute (rule: s2attr_pdev_rule()), or -1 without one. */
-int s2attr_rule_memattr(struct s2attr_policy *p, int rule);
 /*
  * What an unlisted device whose rule is rule (s2attr_pdev_rule()) gets
  * (platform.c); -1: KVM's own.
